@@ -1,0 +1,77 @@
+// Protocols are data (DESIGN.md "Contracts"). A protocol file (protocols/<name>.json) names datasets, splits, model,
+// inits, finetune modes, optimiser, schedule, pipeline, inference, metrics and seeds, plus named scales whose
+// "overrides" are deep-merged over the base. Unknown keys are errors. The resolved recipe (everything except the
+// grid dimensions inits × finetune_modes × seeds and free text) is written canonically and hashed: the protocol
+// fingerprint. Cells with different fingerprints are never compared.
+#pragma once
+#include <array>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+namespace clcp {
+
+struct PipelineSpec {
+  std::array<int64_t, 2> resize_scale{2048, 1024};  ///< (w, h) box of mmseg RandomResize, pixels
+  std::array<double, 2> ratio_range{0.5, 2.0};      ///< RandomResize ratio r ~ U[lo, hi)
+  std::array<int64_t, 2> crop{224, 224};            ///< (h, w) RandomCrop, pixels
+  double cat_max_ratio = 0.75;
+  double flip_prob = 0.5;
+  bool photometric = true;
+  std::array<double, 3> mean{123.675, 116.28, 103.53};  ///< RGB, 0..255 scale
+  std::array<double, 3> std{58.395, 57.12, 57.375};
+};
+
+struct InferenceSpec {
+  std::array<int64_t, 2> resize_scale{2048, 1024};  ///< (w, h) keep-ratio test resize
+  std::array<int64_t, 2> crop{224, 224};            ///< (h, w) slide window
+  std::array<int64_t, 2> stride{168, 168};          ///< (h, w) slide stride
+  int64_t batch_windows = 8;                        ///< windows per forward pass
+};
+
+struct Protocol {
+  std::string name, description, scale, scale_description;
+  int64_t version = 1;
+  std::filesystem::path file;
+  // datasets
+  std::string source_dataset, source_train_split, source_eval_split;
+  std::string target_dataset, target_split;
+  std::vector<std::string> target_conditions;
+  // model
+  std::string model_name;
+  int64_t num_classes = 19, img_size = 224;
+  double backbone_drop_path_rate = 0.0, head_drop_path_rate = 0.1;
+  // grid
+  std::vector<std::string> inits, finetune_modes;
+  std::vector<int64_t> seeds;
+  // optimisation
+  double lr = 0.01, momentum = 0.9, weight_decay = 0.0, poly_power = 0.9, eta_min = 1e-4;
+  int64_t max_iters = 80000, batch_size = 8, checkpoint_interval = 8000, log_interval = 100;
+  PipelineSpec pipeline;
+  InferenceSpec inference;
+  int64_t ignore_index = 255;
+  std::string target_aggregate = "pooled";
+  nlohmann::json decisions = nlohmann::json::array();
+
+  /// The resolved recipe (no grid, no free text): canonical input of the fingerprint.
+  nlohmann::json recipe_json() const;
+  /// Everything resolved, including grid and decisions (written as plan.json).
+  nlohmann::json to_json() const;
+  /// sha256 of canonical recipe_json(), first 16 hex characters.
+  std::string fingerprint() const;
+};
+
+/// Directory holding the protocol files: $CLCP_PROTOCOLS_DIR, else <source>/protocols.
+std::filesystem::path protocols_dir();
+/// Resolves NAME (a file protocols/NAME.json) or a path to a .json file.
+std::filesystem::path protocol_path(const std::string& name_or_path);
+/// Names of all protocols in protocols_dir(), sorted.
+std::vector<std::string> list_protocols();
+/// Scale names and descriptions of a protocol file, in file order.
+std::vector<std::pair<std::string, std::string>> list_scales(const std::filesystem::path& file);
+/// Loads, merges the scale's overrides, validates strictly. Throws UserError naming the file and key for an unknown
+/// protocol, unknown scale, unknown/missing key or a value of the wrong type or range.
+Protocol load_protocol(const std::string& name_or_path, const std::string& scale);
+
+}  // namespace clcp

@@ -1,0 +1,99 @@
+#include <catch2/catch.hpp>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+#include "suite/core/error.hpp"
+#include "suite/core/fsio.hpp"
+#include "suite/protocol/protocol.hpp"
+
+namespace fs = std::filesystem;
+using clcp::load_protocol;
+
+namespace {
+// Writes a modified copy of dg_acdc.json into a temp protocols dir and returns its path.
+fs::path variant(const std::string& name, const std::function<void(nlohmann::json&)>& edit) {
+  auto j = clcp::read_json(fs::path(CLCP_SOURCE_DIR) / "protocols/dg_acdc.json");
+  edit(j);
+  const fs::path p = fs::temp_directory_path() / "clcp_protocol_test" / (name + ".json");
+  clcp::write_json_atomic(p, j);
+  return p;
+}
+
+std::string error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const clcp::UserError& e) {
+    return e.what();
+  }
+  return "";
+}
+}  // namespace
+
+TEST_CASE("the full scale of dg_acdc is the thesis recipe") {
+  const auto p = load_protocol("dg_acdc", "full");
+  CHECK(p.lr == 0.01);
+  CHECK(p.momentum == 0.9);
+  CHECK(p.weight_decay == 0.0);
+  CHECK(p.eta_min == 1e-4);
+  CHECK(p.poly_power == 0.9);
+  CHECK(p.max_iters == 80000);
+  CHECK(p.batch_size == 8);
+  CHECK(p.pipeline.resize_scale == std::array<int64_t, 2>{2048, 1024});
+  CHECK(p.pipeline.cat_max_ratio == 0.75);
+  CHECK(p.inference.stride == std::array<int64_t, 2>{168, 168});
+  CHECK(p.target_conditions == std::vector<std::string>{"fog", "night", "rain", "snow"});
+}
+
+TEST_CASE("the smoke scale shrinks iterations and sizes but keeps the recipe structure") {
+  const auto full = load_protocol("dg_acdc", "full");
+  const auto smoke = load_protocol("dg_acdc", "smoke");
+  CHECK(smoke.max_iters < full.max_iters);
+  CHECK(smoke.pipeline.resize_scale == std::array<int64_t, 2>{512, 256});
+  CHECK(smoke.inference.resize_scale == std::array<int64_t, 2>{512, 256});
+  CHECK(smoke.pipeline.crop == full.pipeline.crop);
+  CHECK(smoke.lr == full.lr);
+  CHECK(smoke.inits == std::vector<std::string>{"random"});
+  CHECK(smoke.fingerprint() != full.fingerprint());
+}
+
+TEST_CASE("the fingerprint ignores the grid but not the recipe") {
+  auto a = load_protocol("dg_acdc", "smoke");
+  auto b = a;
+  b.seeds = {1, 2, 3};
+  b.inits = {"imagenet"};
+  CHECK(a.fingerprint() == b.fingerprint());
+  b.lr = 0.02;
+  CHECK(a.fingerprint() != b.fingerprint());
+  CHECK(a.fingerprint().size() == 16);
+}
+
+TEST_CASE("an unknown top-level key is an error naming the key and the file") {
+  const auto p = variant("typo", [](auto& j) { j["optimiser"] = 1; });
+  const auto msg = error_of([&] { load_protocol(p.string(), "full"); });
+  CHECK(msg.find("unknown key 'optimiser'") != std::string::npos);
+  CHECK(msg.find("typo.json") != std::string::npos);
+}
+
+TEST_CASE("an unknown nested key is an error naming its full path") {
+  const auto p = variant("nested", [](auto& j) { j["train"]["max_iter"] = 5; });
+  CHECK(error_of([&] { load_protocol(p.string(), "full"); }).find("'train.max_iter'") != std::string::npos);
+}
+
+TEST_CASE("a scale override of a key the protocol does not have is an error") {
+  const auto p = variant("override", [](auto& j) { j["scales"]["smoke"]["overrides"]["train"]["iters"] = 5; });
+  CHECK(error_of([&] { load_protocol(p.string(), "smoke"); }).find("scales.smoke.overrides.train.iters") !=
+        std::string::npos);
+}
+
+TEST_CASE("an unknown protocol or scale names what exists") {
+  CHECK(error_of([] { load_protocol("nope", "full"); }).find("known protocols: dg_acdc") != std::string::npos);
+  CHECK(error_of([] { load_protocol("dg_acdc", "huge"); }).find("full, smoke") != std::string::npos);
+}
+
+TEST_CASE("a value of the wrong type is an error naming the key") {
+  const auto p = variant("type", [](auto& j) { j["optimizer"]["lr"] = "fast"; });
+  CHECK(error_of([&] { load_protocol(p.string(), "full"); }).find("'optimizer.lr' must be a number") !=
+        std::string::npos);
+}
