@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Installs what clcp-bench needs on a fresh Debian 12 machine and builds it (Release, build/release):
+#   1. Debian packages from ci/apt-packages.txt (skipped when all are installed),
+#   2. a virtual environment build/venv with the pinned PyPI packages of ci/requirements.txt (the torch wheel
+#      provides LibTorch; the first install downloads several GB, later ones come from pip's cache),
+#   3. CMake configure + build with Ninja and ccache.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+say() { printf '\n[setup] %s\n' "$*" >&2; }
+
+mapfile -t pkgs < <(grep -vE '^\s*(#|$)' ci/apt-packages.txt)
+missing=()
+for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+if ((${#missing[@]})); then
+  say "installing Debian packages: ${missing[*]}"
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+else
+  say "Debian packages: all present"
+fi
+
+if [ ! -x build/venv/bin/python ]; then
+  say "creating the virtual environment build/venv"
+  python3 -m venv build/venv
+fi
+stamp=build/venv/.requirements.sha256
+want=$(sha256sum ci/requirements.txt | cut -d' ' -f1)
+if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  say "installing pinned PyPI packages into build/venv (torch provides LibTorch; first time: several GB)"
+  build/venv/bin/pip install -q --disable-pip-version-check -r ci/requirements.txt
+  echo "$want" > "$stamp"
+else
+  say "PyPI packages: up to date"
+fi
+
+say "configuring and building (Release, build/release)"
+cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+ninja -C build/release -j"$(nproc)"
+say "built build/release/clcp-bench"
