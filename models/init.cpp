@@ -23,13 +23,13 @@ int64_t fan_in(const torch::Tensor& w) { return w.dim() < 2 ? w.numel() : w.nume
 
 void trunc_normal_(torch::Tensor t, double std, uint64_t seed, const std::string& name, double a, double b) {
   auto gen = generator(seed, name);
-  auto v = torch::empty(t.sizes(), torch::kFloat64);
+  auto v = torch::empty(t.sizes(), torch::kFloat32);
   v.normal_(0.0, std, gen);
   // Redraw the (astronomically rare at std 0.02) out-of-bounds values until all lie in [a, b].
   for (int tries = 0; tries < 100; ++tries) {
     auto out = (v < a) | (v > b);
     if (!out.any().item<bool>()) break;
-    auto fresh = torch::empty(t.sizes(), torch::kFloat64).normal_(0.0, std, gen);
+    auto fresh = torch::empty(t.sizes(), torch::kFloat32).normal_(0.0, std, gen);
     v = torch::where(out, fresh, v);
   }
   assign(t, v.clamp(a, b));
@@ -37,12 +37,12 @@ void trunc_normal_(torch::Tensor t, double std, uint64_t seed, const std::string
 
 void normal_(torch::Tensor t, double std, uint64_t seed, const std::string& name) {
   auto gen = generator(seed, name);
-  assign(t, torch::empty(t.sizes(), torch::kFloat64).normal_(0.0, std, gen));
+  assign(t, torch::empty(t.sizes(), torch::kFloat32).normal_(0.0, std, gen));
 }
 
 void uniform_(torch::Tensor t, double lo, double hi, uint64_t seed, const std::string& name) {
   auto gen = generator(seed, name);
-  assign(t, torch::empty(t.sizes(), torch::kFloat64).uniform_(lo, hi, gen));
+  assign(t, torch::empty(t.sizes(), torch::kFloat32).uniform_(lo, hi, gen));
 }
 
 void xavier_uniform_(torch::Tensor t, uint64_t seed, const std::string& name) {

@@ -28,6 +28,7 @@ class SegmenterImpl : public torch::nn::Module {
   /// Throws UserError for any other input size. Training forwards with drop-path need set_drop_path_key first.
   torch::Tensor forward(const torch::Tensor& images);
 
+  /// Call after construction (constructed parameters are placeholders) unless a state dict is loaded.
   /// Backbone: timm init (VisionTransformerImpl::init_weights); head: mmseg init (MaskTransformerHeadImpl::init_weights).
   /// Same seed → bit-identical parameters.
   void init_weights(uint64_t seed);

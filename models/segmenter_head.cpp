@@ -10,7 +10,7 @@ namespace clcp {
 namespace F = torch::nn::functional;
 
 MhaImpl::MhaImpl(int64_t dim, int64_t heads) : num_heads(heads) {
-  in_proj_weight = register_parameter("in_proj_weight", torch::empty({3 * dim, dim}));
+  in_proj_weight = register_parameter("in_proj_weight", torch::zeros({3 * dim, dim}));
   in_proj_bias = register_parameter("in_proj_bias", torch::zeros({3 * dim}));
   out_proj = register_module("out_proj", torch::nn::Linear(dim, dim));
 }
@@ -73,7 +73,6 @@ MaskTransformerHeadImpl::MaskTransformerHeadImpl(const MaskHeadOptions& o) : opt
   decoder_norm = register_module("decoder_norm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({C}).eps(o.ln_eps)));
   mask_norm = register_module("mask_norm",
                               torch::nn::LayerNorm(torch::nn::LayerNormOptions({o.num_classes}).eps(o.ln_eps)));
-  init_weights(0);
 }
 
 torch::Tensor MaskTransformerHeadImpl::forward(const torch::Tensor& x) {
@@ -97,7 +96,7 @@ torch::Tensor MaskTransformerHeadImpl::forward(const torch::Tensor& x) {
 void MaskTransformerHeadImpl::init_weights(uint64_t seed) {
   torch::NoGradGuard no_grad;
   init::trunc_normal_(cls_emb, 0.02, seed, "cls_emb");
-  for (auto& item : named_modules()) {
+  for (auto& item : named_modules(/*name_prefix=*/"", /*include_self=*/false)) {
     if (auto* lin = item.value()->as<torch::nn::LinearImpl>()) {
       init::trunc_normal_(lin->weight, 0.02, seed, item.key() + ".weight");
       if (lin->bias.defined()) lin->bias.zero_();

@@ -77,6 +77,7 @@ class MaskTransformerHeadImpl : public torch::nn::Module {
   /// L2-normalise (eps 1e-12) → masks = patches·classesᵀ → mask_norm over K → [B,K,h,w].
   torch::Tensor forward(const torch::Tensor& x);
 
+  /// Constructed parameters are placeholders (LibTorch defaults, zeros): call init_weights(seed) or load weights.
   /// mmseg head init_weights, keyed by `seed` (models/init.hpp; names without the `decode_head.` prefix):
   /// cls_emb, patch_proj, classes_proj and every Linear (dec_proj, FFN, out_proj): trunc_normal std 0.02 (abs bounds
   /// ±2), biases 0; in_proj_weight xavier_uniform, in_proj_bias 0; LayerNorms 1/0.

@@ -71,7 +71,6 @@ VisionTransformerImpl::VisionTransformerImpl(const VitOptions& o) : options_(o) 
     blocks->push_back(VitBlock(o.embed_dim, o.num_heads, hidden, o.ln_eps, rate, static_cast<uint64_t>(i)));
   }
   norm = register_module("norm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({o.embed_dim}).eps(o.ln_eps)));
-  init_weights(0);  // a freshly built model is deterministic even before the caller's init_weights(seed)
 }
 
 torch::Tensor VisionTransformerImpl::forward_features(const torch::Tensor& x) {
@@ -91,7 +90,7 @@ void VisionTransformerImpl::init_weights(uint64_t seed) {
   init::trunc_normal_(pos_embed, 0.02, seed, "pos_embed");
   init::normal_(cls_token, 1e-6, seed, "cls_token");
   init::torch_default_(patch_embed->proj->weight, patch_embed->proj->bias, seed, "patch_embed.proj");
-  for (auto& item : named_modules()) {
+  for (auto& item : named_modules(/*name_prefix=*/"", /*include_self=*/false)) {
     if (auto* lin = item.value()->as<torch::nn::LinearImpl>()) {
       init::trunc_normal_(lin->weight, 0.02, seed, item.key() + ".weight");
       if (lin->bias.defined()) lin->bias.zero_();

@@ -74,6 +74,7 @@ class VisionTransformerImpl : public torch::nn::Module {
   torch::Tensor forward_features(const torch::Tensor& x);
   torch::Tensor forward(const torch::Tensor& x) { return forward_features(x); }
 
+  /// Constructed parameters are placeholders (LibTorch defaults, zeros): call init_weights(seed) or load weights.
   /// timm init_weights (mode ''), keyed by `seed` (see models/init.hpp):
   /// pos_embed trunc_normal(std .02, abs bounds ±2); cls_token normal(std 1e-6); every Linear trunc_normal(std .02),
   /// bias 0; LayerNorm 1/0; patch_embed.proj keeps PyTorch's default Conv2d init (U(±1/√fan_in) for weight and bias),
