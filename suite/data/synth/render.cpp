@@ -387,7 +387,7 @@ Hit shade_ground(const Scene& s, float X, float Z, float& shadow_out) {
   return {kLTerrain, c, Z, kHorizontal | kGround};
 }
 
-Hit shade_facade(const Scene& s, const Side& side, const Lot& lot, float Y, float Z, bool left) {
+Hit shade_facade(const Scene& s, const Lot& lot, float Y, float Z, bool left) {
   // Sun from the left lights façades facing −X, i.e. the right-hand ones.
   const float lit = (left == (s.sun_side > 0)) ? 1.05f : 0.72f;
   switch (lot.kind) {
@@ -424,15 +424,13 @@ Hit shade_facade(const Scene& s, const Side& side, const Lot& lot, float Y, floa
   } else if (fl > 0 && fy > 0.25f && fy < 0.85f && fz > 0.2f && fz < 0.8f) {
     c *= 0.8f;  // window frame
   }
-  (void)side;
   return {kLBuilding, c * lit, Z, 0, emit};
 }
 
-Hit shade_background(const Scene& s, bool vegetation, const cv::Vec3f& color, float Y, float Z, uint32_t salt) {
+Hit shade_background(bool vegetation, const cv::Vec3f& color, float Y, float Z, uint32_t salt) {
   if (vegetation) return {kLVegetation, foliage(color, Z * 0.5f, Y * 0.5f, salt) * 0.85f, Z, kFoliage};
   cv::Vec3f c = color * (0.85f + 0.2f * fbm(Z * 0.3f, Y * 0.3f, salt, 2));
   if (std::fmod(Y, 3.2f) > 1.1f && std::fmod(Z + 100.f, 2.8f) < 1.2f) c *= 0.55f;
-  (void)s;
   return {kLBuilding, c * 0.92f, Z, 0};
 }
 
@@ -459,7 +457,7 @@ Hit cast(const Scene& s, const CityStyle& st, float dx, float dy) {
       const float Y = h + dy * zf;
       float top = lot->height;
       if (lot->kind == LotKind::kHedge) top += 0.35f * (fbm(zf * 1.5f, 0.f, lot->salt, 2) - 0.5f);
-      if (Y < top) return shade_facade(s, side, *lot, Y, zf, left);
+      if (Y < top) return shade_facade(s, *lot, Y, zf, left);
     }
   }
   if (zb < zg && zb < ze) {
@@ -467,7 +465,7 @@ Hit cast(const Scene& s, const CityStyle& st, float dx, float dy) {
       const float Y = h + dy * zb;
       float top = b->height;
       if (b->vegetation) top += 4.f * (fbm(zb * 0.35f, 0.f, b->salt, 3) - 0.5f);
-      if (Y < top) return shade_background(s, b->vegetation, b->color, Y, zb, b->salt);
+      if (Y < top) return shade_background(b->vegetation, b->color, Y, zb, b->salt);
     }
   }
   if (ze < zg) {
@@ -478,7 +476,7 @@ Hit cast(const Scene& s, const CityStyle& st, float dx, float dy) {
     if (veg) top = 6.f + 6.f * fbm(X * 0.2f, 1.f, s.salt, 3);
     if (Y < top) {
       const cv::Vec3f col = veg ? cv::Vec3f(0.3f, 0.4f, 0.22f) : st.facades[bin % st.facades.size()];
-      Hit hit = shade_background(s, veg, mix(col, st.sky_horizon, 0.35f), Y, X, s.salt ^ 0xE0u);
+      Hit hit = shade_background(veg, mix(col, st.sky_horizon, 0.35f), Y, X, s.salt ^ 0xE0u);
       hit.depth = ze;
       return hit;
     }
