@@ -14,14 +14,9 @@ namespace clcp {
 inline constexpr std::array<float, 3> kImageNetMeanRGB{123.675f, 116.28f, 103.53f};
 inline constexpr std::array<float, 3> kImageNetStdRGB{58.395f, 57.12f, 57.375f};
 
-/// mmcv rescale_size: s = min(max(scale)/max(h,w), min(scale)/min(h,w)); size (int(w·s+0.5), int(h·s+0.5)).
-/// Examples with scale (2048,1024): 2048×1024 → 2048×1024; 1920×1080 → 1820×1024. Returns cv::Size(width, height).
-/// (Private to eval until suite/data/transforms.hpp offers resize_keep_ratio; same mmcv rule.)
-cv::Size keep_ratio_size(int width, int height, int scale_w, int scale_h);
-
-/// bgr_original: H0×W0 CV_8UC3 BGR (as cv::imread). The image is resized with keep_ratio_size + cv::resize
-/// INTER_LINEAR (mmcv imrescale 'bilinear'; skipped when the size is unchanged), converted to RGB float32,
-/// normalised ((x − mean) / std, RGB order), moved to `device` and run through slide_inference; the logits are
+/// bgr_original: H0×W0 CV_8UC3 BGR (as cv::imread). The image goes through the data stage's test transforms —
+/// resize_keep_ratio (mmcv rescale_size + cv::resize INTER_LINEAR; 1920×1080 → 1820×1024 at scale 2048×1024) and
+/// to_normalised_chw (BGR→RGB, (x − mean) / std) — is moved to `device` and run through slide_inference; the logits are
 /// resized bilinearly (align_corners=false) to H0×W0 and argmax'ed over classes.
 /// Returns [H0,W0] uint8 CPU tensor of trainIds (0..K−1; K ≤ 256). Throws UserError on an empty or non-BGR image.
 torch::Tensor predict_labels(const LogitsFn& logits_fn, const cv::Mat& bgr_original, int scale_w, int scale_h,
