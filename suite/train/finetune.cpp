@@ -8,41 +8,12 @@
 
 #include "suite/core/error.hpp"
 #include "suite/core/fsio.hpp"
+#include "models/state_dict.hpp"
 #include "suite/train/loss.hpp"
 #include "suite/train/poly_lr.hpp"
 
 namespace clcp {
 namespace fs = std::filesystem;
-
-TensorMap module_state(torch::nn::Module& module) {
-  TensorMap out;
-  for (const auto& p : module.named_parameters(true)) out[p.key()] = p.value().detach();
-  for (const auto& b : module.named_buffers(true)) out[b.key()] = b.value().detach();
-  return out;
-}
-
-void load_module_state(torch::nn::Module& module, const TensorMap& state, const std::string& source) {
-  torch::NoGradGuard ng;
-  size_t used = 0;
-  auto copy = [&](const std::string& name, torch::Tensor& dst) {
-    const auto it = state.find(name);
-    if (it == state.end()) fail("{}: missing key {}; the checkpoint does not belong to this model", source, name);
-    if (it->second.sizes() != dst.sizes())
-      fail("{}: {} has shape {}, the model expects {}; the checkpoint does not belong to this model", source, name,
-           fmt::format("{}", fmt::join(it->second.sizes(), "x")), fmt::format("{}", fmt::join(dst.sizes(), "x")));
-    dst.copy_(it->second);
-    ++used;
-  };
-  for (auto& p : module.named_parameters(true)) copy(p.key(), p.value());
-  for (auto& b : module.named_buffers(true)) copy(b.key(), b.value());
-  if (used != state.size()) {
-    const auto params = module.named_parameters(true);
-    const auto buffers = module.named_buffers(true);
-    for (const auto& [k, v] : state)
-      if (!params.contains(k) && !buffers.contains(k))
-        fail("{}: unexpected key {}; the checkpoint does not belong to this model", source, k);
-  }
-}
 
 ProgressFn progress_printer(ProgressLine& line) {
   return [&line](const TrainProgress& p) {
@@ -98,7 +69,7 @@ FinetuneResult finetune(const TrainableModel& model, const BatchFn& next_batch, 
   torch::nn::Module& module = *model.module;
   module.to(cfg.device);
   module.train();
-  auto get_state = [&] { return model.state_dict ? model.state_dict() : module_state(module); };
+  auto get_state = [&] { return model.state_dict ? model.state_dict() : state_dict(module); };
 
   // Parameters the optimiser owns. "frozen": the backbone gets requires_grad=false and stays out of the optimiser,
   // as the thesis' frozen_weights=True (clcp_reference.md §3.1).
@@ -143,7 +114,12 @@ FinetuneResult finetune(const TrainableModel& model, const BatchFn& next_batch, 
     if (model.load_state_dict) {
       model.load_state_dict(ck.model_state);
     } else {
-      load_module_state(module, ck.model_state, latest->weights.string());
+      try {
+        load_state_dict(module, ck.model_state, /*strict=*/true);
+      } catch (const UserError& e) {
+        fail("{}: {}; the checkpoint does not belong to this model — delete {} to restart", latest->weights.string(),
+             e.what(), ckpt_dir.string());
+      }
     }
     size_t restored = 0;
     for (const auto& [name, p] : trainable) {

@@ -43,8 +43,8 @@ struct TrainBatch {
 /// Batch of 0-based iteration t. Must be a pure function of t (and the cell's seed) for resume to be exact.
 using BatchFn = std::function<TrainBatch(uint64_t iteration)>;
 
-/// What the loop needs from a model. `module` owns the parameters; names in its named_parameters()/named_buffers()
-/// are the checkpoint keys unless state_dict/load_state_dict are given.
+/// What the loop needs from a model. `module` owns the parameters; its clcp::state_dict() names
+/// (models/state_dict.hpp) are the checkpoint keys unless state_dict/load_state_dict are given.
 struct TrainableModel {
   torch::nn::Module* module = nullptr;
   std::function<torch::Tensor(const torch::Tensor&)> forward;  ///< images [B,3,H,W] → logits [B,K,h,w]
@@ -91,11 +91,5 @@ struct FinetuneResult {
 /// good checkpoint kept at <path>; lower the lr or check the labels" (nothing is saved from the bad state).
 FinetuneResult finetune(const TrainableModel& model, const BatchFn& next_batch, const FinetuneConfig& cfg,
                         const std::filesystem::path& cell_dir, const ProgressFn& progress = {});
-
-/// Default state dict of a module: named_parameters() and named_buffers() (detached, same device).
-TensorMap module_state(torch::nn::Module& module);
-/// Copies `state` into the module's parameters and buffers; throws UserError on a missing/unexpected key or a shape
-/// mismatch, naming the key.
-void load_module_state(torch::nn::Module& module, const TensorMap& state, const std::string& source);
 
 }  // namespace clcp

@@ -12,6 +12,7 @@
 #include "suite/core/rng.hpp"
 #include "suite/train/checkpoint.hpp"
 #include "suite/train/finetune.hpp"
+#include "models/state_dict.hpp"
 
 using namespace clcp;
 namespace fs = std::filesystem;
@@ -111,7 +112,7 @@ void check_same_params(torch::nn::Module& a, torch::nn::Module& b) {
 
 TEST_CASE("frozen mode leaves the backbone bit-identical and trains the head", "[train]") {
   TinySeg m(1);
-  const auto before = module_state(*m);
+  const auto before = state_dict(*m);
   TensorMap copy;
   for (const auto& [k, v] : before) copy[k] = v.clone();
   auto cfg = config(4);
@@ -247,7 +248,7 @@ TEST_CASE("a checkpoint loads in Python safetensors with the model's key names",
   }
   TinySeg m(1);
   const auto d = fresh_dir("python");
-  const auto files = save_checkpoint(d, 3, 7, module_state(*m), {{"decode_head.bias", torch::full({kK}, 0.5)}});
+  const auto files = save_checkpoint(d, 3, 7, state_dict(*m), {{"decode_head.bias", torch::full({kK}, 0.5)}});
   const fs::path out = d / "py.json";
   const std::string cmd = fmt::format(
       "{} -c \"import json,sys; from safetensors import safe_open\n"
