@@ -7,5 +7,5 @@ bash ci/setup.sh
 printf '\n[quickstart] rendering the embedded synthetic data into data/synth\n' >&2
 [ -f data/synth/SYNTH.json ] || build/release/clcp-bench data synth --out data/synth
 printf '\n[quickstart] running: clcp-bench run --protocol dg_acdc --scale smoke\n' >&2
-build/release/clcp-bench run --protocol dg_acdc --scale smoke --data-root data/synth
+build/release/clcp-bench run --protocol dg_acdc --scale smoke
 printf '\n[quickstart] report: %s\n' "$PWD/results/dg_acdc/report-smoke/report.html" >&2

@@ -1,0 +1,55 @@
+// `clcp-bench run`: the main job — plan, finetune, evaluate, bundle, report — for every cell of a protocol's grid.
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <iostream>
+
+#include "suite/cli/commands.hpp"
+#include "suite/cli/run_plan.hpp"
+
+namespace clcp::cli {
+
+namespace {
+std::string g_command_line = "clcp-bench";
+}  // namespace
+
+void set_command_line(const std::string& line) { g_command_line = line; }
+const std::string& command_line() { return g_command_line; }
+
+void add_run(CLI::App& app) {
+  auto* cmd = app.add_subcommand(
+      "run",
+      "Run a protocol end to end: finetune Segmenter ViT-S/16 on Cityscapes train for every (init x finetune mode x "
+      "seed) cell, evaluate on Cityscapes val and ACDC val, write result bundles to OUT/<protocol>/<cell-id>/ and a "
+      "report to OUT/<protocol>/report-<scale>/. Finished cells are not run again; an interrupted cell (Ctrl-C, "
+      "crash) resumes from its last checkpoint when the same command is run again.");
+  auto o = std::make_shared<RunOptions>();
+  cmd->add_option("--protocol", o->protocol, "protocol name (protocols/NAME.json) or a .json path; see `clcp-bench protocols`")
+      ->capture_default_str();
+  cmd->add_option("--scale", o->scale,
+                  "protocol scale: full = the thesis recipe (default with --data-root), smoke = minutes on a CPU "
+                  "(default on the embedded data), ci = the regression fixture");
+  cmd->add_option("--init", o->inits,
+                  "encoder init(s), overriding the protocol's: 'random' (explicit random weights) or a .safetensors "
+                  "file with timm vit_small_patch16_224 key names")
+      ->delimiter(',');
+  cmd->add_option("--finetune", o->finetune_modes, "finetune mode(s): full, frozen (backbone frozen, 'fb' in the thesis)")
+      ->delimiter(',');
+  cmd->add_option("--seed", o->seeds, "seed(s), overriding the protocol's")->delimiter(',');
+  cmd->add_option("--data-root", o->data_root,
+                  "folder holding cityscapes/ (leftImg8bit, gtFine) and acdc/ (rgb_anon, gt) in their official "
+                  "layouts; omitted: the embedded synthetic data in data/synth (rendered on first use)");
+  cmd->add_option("--device", o->device, "cpu or cuda")->capture_default_str();
+  cmd->add_option("--threads", o->threads, "CPU threads for LibTorch (default: all cores); results are identical for "
+                                           "the same thread count");
+  cmd->add_option("--out", o->out, "results root")->capture_default_str();
+  cmd->add_flag("--force", o->force, "re-run cells that are already done (their bundles are replaced)");
+  cmd->callback([o] {
+    o->command_line = command_line();
+    const auto report = run_protocol(*o);
+    spdlog::info("report: {}", (report / "report.html").string());
+    std::cout << (report / "report.md").string() << "\n";
+  });
+}
+
+}  // namespace clcp::cli

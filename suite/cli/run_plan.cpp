@@ -1,0 +1,318 @@
+#include "suite/cli/run_plan.hpp"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <thread>
+
+#include "models/safetensors.hpp"
+#include "models/state_dict.hpp"
+#include "suite/core/error.hpp"
+#include "suite/core/fsio.hpp"
+#include "suite/core/hash.hpp"
+#include "suite/data/acdc.hpp"
+#include "suite/data/cityscapes.hpp"
+#include "suite/data/loader.hpp"
+#include "suite/data/manifest.hpp"
+#include "suite/data/synth/synth.hpp"
+#include "suite/report/render.hpp"
+#include "suite/results/provenance.hpp"
+#include "suite/train/finetune.hpp"
+#include "suite/train/progress.hpp"
+
+namespace clcp::cli {
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+std::atomic<bool> g_stop{false};
+void on_sigint(int) { g_stop = true; }
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+std::string weights_path(const std::string& init) { return init.rfind("file:", 0) == 0 ? init.substr(5) : init; }
+
+// Maps a ViT-S/16 state dict with timm names (bare, or prefixed "backbone.") onto the model's backbone; drops the
+// ImageNet classifier "head.*" (timm's full model has it; the thesis resets it, clcp_reference.md §2).
+std::map<std::string, torch::Tensor> backbone_tensors(const std::map<std::string, torch::Tensor>& file) {
+  std::map<std::string, torch::Tensor> out;
+  for (const auto& [k, v] : file) {
+    if (k.rfind("decode_head.", 0) == 0 || k.rfind("head.", 0) == 0) continue;
+    out[k.rfind("backbone.", 0) == 0 ? k.substr(9) : k] = v;
+  }
+  return out;
+}
+
+int effective_threads(int requested) {
+  return requested > 0 ? requested : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+}
+
+}  // namespace
+
+RunData read_run_data(const Protocol& p, const fs::path& data_root) {
+  fs::path root = data_root;
+  if (root.empty()) {
+    root = "data/synth";
+    if (!fs::exists(root / "SYNTH.json")) {
+      spdlog::info("data: no --data-root given and {} does not exist yet; rendering the embedded default data there",
+                   root.string());
+      synth::SynthOptions so;
+      so.out = root;
+      const auto s = synth::generate(so);
+      spdlog::info("data: rendered {} files in {:.1f}s", s.files_written, s.wall_seconds);
+    }
+  }
+  if (!fs::is_directory(root))
+    fail("{}: data root not found; pass --data-root DIR holding cityscapes/ and acdc/ (or omit it for the embedded "
+         "data)",
+         root.string());
+  RunData d;
+  d.source_train = read_cityscapes(root / "cityscapes", p.source_train_split);
+  d.source_eval = read_cityscapes(root / "cityscapes", p.source_eval_split);
+  d.target = read_acdc(root / "acdc", p.target_split, p.target_conditions);
+  d.manifest_hashes = {{"source_train", manifest_hash(d.source_train)},
+                       {"source_eval", manifest_hash(d.source_eval)},
+                       {"target", manifest_hash(d.target)},
+                       {"root", fs::absolute(root).lexically_normal().string()}};
+  spdlog::info("data: {} — cityscapes {} {} images, {} {} images; acdc {} {} images", root.string(),
+               p.source_train_split, d.source_train.records.size(), p.source_eval_split, d.source_eval.records.size(),
+               p.target_split, d.target.records.size());
+  return d;
+}
+
+std::string init_sha256(const std::string& init) {
+  if (init == "random") return "";
+  const fs::path path = weights_path(init);
+  if (!fs::is_regular_file(path))
+    fail("--init {}: weights file not found; pass 'random' (explicitly random weights) or a .safetensors file with "
+         "ViT-S/16 weights in timm's key names",
+         init);
+  return sha256_file(path);
+}
+
+Segmenter build_model(const Protocol& p, const std::string& init, int64_t seed, torch::Device device) {
+  SegmenterOptions so;
+  so.num_classes = p.num_classes;
+  so.img_size = p.img_size;
+  so.backbone_drop_path_rate = p.backbone_drop_path_rate;
+  so.head_drop_path_rate = p.head_drop_path_rate;
+  Segmenter model(so);
+  model->init_weights(static_cast<uint64_t>(seed));
+  if (init != "random") {
+    const fs::path path = weights_path(init);
+    if (path.extension() != ".safetensors")
+      fail("--init {}: expected a .safetensors file; convert a PyTorch checkpoint with the one-liner in README.md "
+           "(\"Weights\")",
+           init);
+    const auto report = load_state_dict(*model->backbone, backbone_tensors(load_safetensors(path)), false);
+    if (!report.ok())
+      fail("--init {}: not a ViT-S/16 (timm vit_small_patch16_224) state dict: {}; check the file or its key names",
+           init, report.summary());
+    spdlog::info("weights: loaded {} backbone tensors from {}", state_dict(*model->backbone).size(), path.string());
+  } else {
+    spdlog::info("weights: random initialisation (timm/mmseg schemes) from seed {}", seed);
+  }
+  model->to(device);
+  // Preflight: one forward with the protocol's input size must give [1, K, 14, 14] finite logits.
+  {
+    torch::NoGradGuard ng;
+    model->eval();
+    const auto logits = model->forward(torch::zeros({1, 3, p.img_size, p.img_size}, torch::TensorOptions(device)));
+    const std::vector<int64_t> want{1, p.num_classes, p.img_size / 16, p.img_size / 16};
+    if (logits.sizes().vec() != want || !torch::isfinite(logits).all().item<bool>())
+      fail("--init {}: preflight forward gave logits {} (finite: {}), expected [1,{},{},{}]; the weights are unusable",
+           init, fmt::format("{}", fmt::join(logits.sizes().vec(), ",")), torch::isfinite(logits).all().item<bool>(),
+           p.num_classes, p.img_size / 16, p.img_size / 16);
+    model->train();
+  }
+  return model;
+}
+
+bool run_cell(const Protocol& p, const RunData& data, const CellSpec& spec, const RunOptions& o) {
+  Bundle b = Bundle::for_cell(o.out, spec);
+  if (b.done() && !o.force) {
+    spdlog::info("cell {}: already done ({}); not training again (use --force to re-run)", spec.id(), b.dir().string());
+    return false;
+  }
+  if (o.force && fs::exists(b.dir())) fs::remove_all(b.dir());
+  ensure_writable_dir(b.dir());
+  const bool resuming = fs::exists(b.checkpoints_dir() / "latest.json");
+  spdlog::info("cell {}: {} ({})", spec.id(), resuming ? "resuming from its last checkpoint" : "starting",
+               b.dir().string());
+  b.write_spec(spec);
+  const torch::Device device(o.device == "cuda" ? torch::kCUDA : torch::kCPU);
+  const int threads = effective_threads(o.threads);
+  json prov = collect_environment(o.device, threads);
+  prov["command"] = o.command_line;
+  prov["start"] = utc_now_iso();
+  prov["end"] = nullptr;
+  prov["datasets"] = spec.datasets;
+  prov["weights_sha256"] = spec.init_sha256;
+  prov["seed"] = spec.seed;
+  prov["fingerprint"] = spec.fingerprint;
+  b.write_provenance(prov);
+  const auto t0 = std::chrono::steady_clock::now();
+  std::string stage = "finetune";
+  try {
+    b.write_status("running", stage);
+    Segmenter model = build_model(p, spec.init, spec.seed, device);
+
+    TrainPipelineOptions tp;
+    tp.scale_w = static_cast<int>(p.pipeline.resize_scale[0]);
+    tp.scale_h = static_cast<int>(p.pipeline.resize_scale[1]);
+    tp.ratio_min = p.pipeline.ratio_range[0];
+    tp.ratio_max = p.pipeline.ratio_range[1];
+    tp.crop_h = static_cast<int>(p.pipeline.crop[0]);
+    tp.crop_w = static_cast<int>(p.pipeline.crop[1]);
+    tp.cat_max_ratio = p.pipeline.cat_max_ratio;
+    tp.ignore_index = static_cast<int>(p.ignore_index);
+    tp.flip_prob = p.pipeline.flip_prob;
+    tp.photometric = p.pipeline.photometric;
+    for (int c = 0; c < 3; ++c) {
+      tp.mean_rgb[c] = static_cast<float>(p.pipeline.mean[c]);
+      tp.std_rgb[c] = static_cast<float>(p.pipeline.std[c]);
+    }
+    TrainLoader loader(data.source_train, tp, static_cast<uint64_t>(spec.seed), p.batch_size, std::max(1, threads - 1),
+                       2);
+
+    TrainableModel tm;
+    tm.module = model.ptr().get();
+    tm.forward = [&](const torch::Tensor& x) { return model->forward(x); };
+    tm.before_step = [&](uint64_t it) { model->set_drop_path_key(static_cast<uint64_t>(spec.seed), it); };
+    FinetuneConfig cfg;
+    cfg.max_iters = p.max_iters;
+    cfg.batch_size = p.batch_size;
+    cfg.lr = p.lr;
+    cfg.momentum = p.momentum;
+    cfg.weight_decay = p.weight_decay;
+    cfg.eta_min = p.eta_min;
+    cfg.power = p.poly_power;
+    cfg.checkpoint_interval = p.checkpoint_interval;
+    cfg.log_interval = p.log_interval;
+    cfg.mode = spec.finetune_mode;
+    cfg.seed = static_cast<uint64_t>(spec.seed);
+    cfg.device = device;
+    cfg.ignore_index = p.ignore_index;
+    cfg.stop = &g_stop;
+    ProgressLine train_line("finetune " + spec.label(), p.max_iters);
+    const auto train_t0 = std::chrono::steady_clock::now();
+    double train_images_per_s = 0;
+    const FinetuneResult fr = finetune(
+        tm,
+        [&](uint64_t t) {
+          Batch batch = loader.batch(t);
+          return TrainBatch{batch.images.to(device), batch.labels.to(device)};
+        },
+        cfg, b.dir(), [&](const TrainProgress& pr) {
+          train_images_per_s = pr.images_per_s;
+          train_line.update(pr.iter, {{"loss", fmt::format("{:.4f}", pr.loss)}, {"lr", fmt::format("{:.2e}", pr.lr)}},
+                            pr.images_per_s, pr.eta_s);
+        });
+    train_line.finish();
+    if (!fr.completed) {
+      b.write_status("interrupted", stage, fmt::format("stopped after iteration {}", fr.iterations_done));
+      fail("cell {}: interrupted after iteration {}; checkpoint kept at {}; run the same command again to resume",
+           spec.id(), fr.iterations_done, fr.last_checkpoint.weights.string());
+    }
+    prov["train"] = {{"iterations", fr.iterations_done},
+                     {"resumed_from", fr.resumed_from},
+                     {"images_per_s", train_images_per_s},
+                     {"wall_s", seconds_since(train_t0)}};
+
+    stage = "eval";
+    b.write_status("running", stage);
+    json eval_speed;
+    json metrics = evaluate_model(model, p, data, b, device, eval_speed);
+    metrics["cell_id"] = spec.id();
+    metrics["fingerprint"] = spec.fingerprint;
+    b.write_metrics(metrics);
+    prov["eval"] = eval_speed;
+    prov["end"] = utc_now_iso();
+    prov["wall_s"] = seconds_since(t0);
+    b.write_provenance(prov);
+    b.write_status("done", "done");
+    auto pct = [](const json& v) { return v.is_number() ? fmt::format("{:.2f}", v.get<double>() * 100) : "n/a"; };
+    spdlog::info("cell {}: mIoU Cityscapes {} | mIoU ACDC {} | rPD {}", spec.id(), pct(metrics["source"]["mIoU"]),
+                 pct(metrics["target"]["pooled"]["mIoU"]),
+                 metrics["rPD"].is_number() ? fmt::format("{:.3f}", metrics["rPD"].get<double>()) : "n/a");
+  } catch (const UserError& e) {
+    if (b.state() != "interrupted") b.write_status("failed", stage, e.what());
+    throw;
+  }
+  return true;
+}
+
+fs::path run_protocol(const RunOptions& o) {
+  const bool embedded = o.data_root.empty();
+  const std::string scale = !o.scale.empty() ? o.scale : (embedded ? "smoke" : "full");
+  Protocol p = load_protocol(o.protocol, scale);
+  if (!o.inits.empty()) p.inits = o.inits;
+  if (!o.finetune_modes.empty()) p.finetune_modes = o.finetune_modes;
+  if (!o.seeds.empty()) p.seeds = o.seeds;
+  for (const auto& m : p.finetune_modes)
+    if (m != "full" && m != "frozen") fail("--finetune {}: expected 'full' or 'frozen'", m);
+  if (o.device == "cuda" && !torch::cuda::is_available())
+    fail("--device cuda: no CUDA device is visible to LibTorch; use --device cpu or check the driver");
+  if (o.device != "cpu" && o.device != "cuda") fail("--device {}: expected 'cpu' or 'cuda'", o.device);
+  const int threads = effective_threads(o.threads);
+  torch::set_num_threads(threads);
+  ensure_writable_dir(o.out);
+  spdlog::info("plan: protocol {} scale {} fingerprint {} — {} init(s) x {} mode(s) x {} seed(s), {} iterations at "
+               "batch {}",
+               p.name, p.scale, p.fingerprint(), p.inits.size(), p.finetune_modes.size(), p.seeds.size(), p.max_iters,
+               p.batch_size);
+  // Inits are checked before any data is read or any cell starts.
+  std::map<std::string, std::string> sha;
+  for (const auto& init : p.inits) sha[init] = init_sha256(init);
+  const RunData data = read_run_data(p, o.data_root);
+
+  const fs::path plan_dir = o.out / p.name;
+  json plan = p.to_json();
+  plan["cells"] = json::array();
+  std::vector<CellSpec> cells;
+  for (const auto& init : p.inits)
+    for (const auto& mode : p.finetune_modes)
+      for (const auto seed : p.seeds) {
+        CellSpec c;
+        c.protocol = p.name;
+        c.scale = p.scale;
+        c.fingerprint = p.fingerprint();
+        c.init = init;
+        c.init_sha256 = sha[init];
+        c.finetune_mode = mode;
+        c.seed = seed;
+        c.datasets = data.manifest_hashes;
+        c.datasets.erase("root");
+        c.recipe = p.recipe_json();
+        plan["cells"].push_back(c.id());
+        cells.push_back(c);
+      }
+  write_json_atomic(plan_dir / fmt::format("plan-{}-{}.json", p.scale, p.fingerprint()), plan);
+
+  std::signal(SIGINT, on_sigint);
+  std::vector<fs::path> bundles;
+  std::string first_error;
+  for (const auto& c : cells) {
+    bundles.push_back(Bundle::for_cell(o.out, c).dir());
+    try {
+      run_cell(p, data, c, o);
+    } catch (const UserError& e) {
+      first_error = e.what();
+      break;  // finished cells stay; the report below lists this one as failed
+    }
+  }
+  const ReportModel model =
+      build_report_model(bundles, fmt::format("clcp-bench: {} ({} scale)", p.name, p.scale));
+  const fs::path report_dir = plan_dir / fmt::format("report-{}", p.scale);
+  write_report(model, report_dir);
+  if (!first_error.empty()) throw UserError(first_error);
+  return report_dir;
+}
+
+}  // namespace clcp::cli

@@ -1,0 +1,57 @@
+// Orchestration of `clcp-bench run`: resolves the datasets and the grid of cells, runs each cell end to end
+// (weights → preflight → finetune → evaluate → bundle) and renders the report. The CLI is the only place that knows
+// every stage (DESIGN.md).
+#pragma once
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "models/segmenter.hpp"
+#include "suite/data/dataset.hpp"
+#include "suite/protocol/protocol.hpp"
+#include "suite/results/bundle.hpp"
+
+namespace clcp::cli {
+
+struct RunOptions {
+  std::string protocol = "dg_acdc";
+  std::string scale;                      ///< "" → full for real data, smoke for the embedded data
+  std::vector<std::string> inits;         ///< overrides the protocol's inits ("random" or a weights file)
+  std::vector<std::string> finetune_modes;
+  std::vector<int64_t> seeds;
+  std::filesystem::path data_root;        ///< "" → data/synth (generated on first use)
+  std::string device = "cpu";
+  int threads = 0;                        ///< 0 → all cores
+  std::filesystem::path out = "results";
+  bool force = false;
+  std::string command_line;               ///< recorded in provenance, shown in reports
+};
+
+/// The datasets of a protocol, read once per run.
+struct RunData {
+  Split source_train, source_eval, target;
+  nlohmann::json manifest_hashes;
+};
+
+RunData read_run_data(const Protocol& p, const std::filesystem::path& data_root);
+
+/// Builds the Segmenter for the protocol and loads the init: "random" (timm/mmseg init from the seed) or a
+/// safetensors file of ViT-S/16 weights with timm names (optionally prefixed "backbone."; "head.*" dropped).
+/// Preflight: missing/unexpected keys, shape mismatches and non-finite values stop with one line; a forward of one
+/// batch must give [B,19,14,14]. Returns the sha256 of the weights file ("" for random) through `init_sha256`.
+Segmenter build_model(const Protocol& p, const std::string& init, int64_t seed, torch::Device device);
+std::string init_sha256(const std::string& init);
+
+/// Evaluates `model` on the protocol's source eval split and target split (slide inference), writes the per-image
+/// evidence into the bundle and returns the metrics (summarise() plus the best constant-class mIoU of the source).
+/// `eval_speed` receives wall-clock figures (kept out of metrics.json, which must be deterministic).
+nlohmann::json evaluate_model(Segmenter& model, const Protocol& p, const RunData& data, const Bundle& b,
+                              torch::Device device, nlohmann::json& eval_speed);
+
+/// Runs one cell into its bundle. Returns true when it ran, false when it was already done (and not forced).
+bool run_cell(const Protocol& p, const RunData& data, const CellSpec& spec, const RunOptions& o);
+
+/// `clcp-bench run`: the whole grid; returns the report folder.
+std::filesystem::path run_protocol(const RunOptions& o);
+
+}  // namespace clcp::cli

@@ -1,0 +1,61 @@
+#include "suite/results/bundle.hpp"
+
+#include "suite/core/error.hpp"
+#include "suite/core/fsio.hpp"
+#include "suite/results/provenance.hpp"
+
+namespace clcp {
+namespace fs = std::filesystem;
+
+Bundle Bundle::for_cell(const fs::path& results_root, const CellSpec& spec) {
+  return Bundle(results_root / spec.protocol / spec.id());
+}
+
+void Bundle::write_spec(const CellSpec& spec) const {
+  auto j = spec.to_json();
+  j["schema"] = kBundleSchema;
+  j["cell_id"] = spec.id();
+  write_json_atomic(spec_path(), j);
+}
+
+void Bundle::write_provenance(const nlohmann::json& provenance) const {
+  auto j = provenance;
+  j["schema"] = kBundleSchema;
+  write_json_atomic(provenance_path(), j);
+}
+
+void Bundle::write_metrics(const nlohmann::json& metrics) const {
+  auto j = metrics;
+  j["schema"] = kBundleSchema;
+  write_json_atomic(metrics_path(), j);
+}
+
+void Bundle::write_status(const std::string& state, const std::string& stage, const std::string& error) const {
+  write_json_atomic(status_path(), {{"schema", kBundleSchema},
+                                    {"state", state},
+                                    {"stage", stage},
+                                    {"error", error.empty() ? nlohmann::json(nullptr) : nlohmann::json(error)},
+                                    {"updated", utc_now_iso()}});
+}
+
+std::optional<std::string> Bundle::state() const {
+  if (!fs::exists(status_path())) return std::nullopt;
+  try {
+    return read_json(status_path()).at("state").get<std::string>();
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
+
+CellSpec Bundle::read_spec() const {
+  try {
+    return CellSpec::from_json(read_json(spec_path()));
+  } catch (const nlohmann::json::exception& e) {
+    fail("{}: not a clcp-bench cell spec ({}); is this a result bundle folder?", spec_path().string(), e.what());
+  }
+}
+
+nlohmann::json Bundle::read_metrics() const { return read_json(metrics_path()); }
+nlohmann::json Bundle::read_provenance() const { return read_json(provenance_path()); }
+
+}  // namespace clcp
