@@ -1,0 +1,73 @@
+#include "cli_harness.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+extern char** environ;
+
+namespace clcp::test {
+namespace fs = std::filesystem;
+
+CommandResult run_cli(const std::string& args) {
+  CommandResult r;
+  const std::string cmd = std::string(CLCP_BENCH_EXE) + " " + args + " 2>&1";
+  FILE* p = ::popen(cmd.c_str(), "r");
+  std::array<char, 4096> buf{};
+  while (p && std::fgets(buf.data(), buf.size(), p)) r.output += buf.data();
+  const int status = p ? ::pclose(p) : -1;
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+CommandResult run_cli_interrupt_when(const std::string& args, const fs::path& wait_for) {
+  const fs::path log = fs::temp_directory_path() / ("clcp_cli_" + std::to_string(::getpid()) + ".log");
+  const std::string cmd = "exec " + std::string(CLCP_BENCH_EXE) + " " + args + " > '" + log.string() + "' 2>&1";
+  pid_t pid = 0;
+  const char* argv[] = {"/bin/sh", "-c", cmd.c_str(), nullptr};
+  ::posix_spawn(&pid, "/bin/sh", nullptr, nullptr, const_cast<char**>(argv), environ);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(10);
+  int status = 0;
+  bool exited = false;
+  while (!fs::exists(wait_for) && std::chrono::steady_clock::now() < deadline) {
+    if (::waitpid(pid, &status, WNOHANG) == pid) {
+      exited = true;
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  if (!exited) {
+    ::kill(pid, SIGINT);
+    ::waitpid(pid, &status, 0);
+  }
+  CommandResult r;
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  std::ifstream in(log);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  r.output = ss.str();
+  fs::remove(log);
+  return r;
+}
+
+const fs::path& small_synth_root() {
+  static const fs::path root = [] {
+    const fs::path dir = fs::temp_directory_path() / "clcp_cli_synth";
+    const auto r = run_cli("data synth --out " + dir.string() +
+                           " --seed 5 --train-images 8 --val-images 4 --acdc-per-condition 2");
+    if (r.exit_code != 0) throw std::runtime_error("data synth failed: " + r.output);
+    return dir;
+  }();
+  return root;
+}
+
+}  // namespace clcp::test
