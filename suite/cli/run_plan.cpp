@@ -20,6 +20,7 @@
 #include "suite/data/synth/synth.hpp"
 #include "suite/report/render.hpp"
 #include "suite/results/provenance.hpp"
+#include "suite/train/adapters.hpp"
 #include "suite/train/finetune.hpp"
 #include "suite/train/progress.hpp"
 
@@ -181,10 +182,7 @@ bool run_cell(const Protocol& p, const RunData& data, const CellSpec& spec, cons
     TrainLoader loader(data.source_train, tp, static_cast<uint64_t>(spec.seed), p.batch_size, std::max(1, threads - 1),
                        2);
 
-    TrainableModel tm;
-    tm.module = model.ptr().get();
-    tm.forward = [&](const torch::Tensor& x) { return model->forward(x); };
-    tm.before_step = [&](uint64_t it) { model->set_drop_path_key(static_cast<uint64_t>(spec.seed), it); };
+    const TrainableModel tm = segmenter_trainable(model, static_cast<uint64_t>(spec.seed));
     FinetuneConfig cfg;
     cfg.max_iters = p.max_iters;
     cfg.batch_size = p.batch_size;
