@@ -1,7 +1,7 @@
 // Published baselines as data (baselines/<name>.json): every row of the CLCP thesis tables (Golombiewski 2024,
 // Tables 4.1 and 4.3; clcp_reference.md §4), single runs without seeds. Numbers are in percent as printed in the
 // thesis (mIoU 68.01, rPD 0.56). File schema "clcp-bench/baseline/1":
-//   {"schema", "name", "source", "description", "rows": [{"table", "row", "experiment", "init", "finetune_mode",
+//   {"schema", "name", "source", "description", "units", "rows": [{"table", "row", "experiment", "init", "finetune_mode",
 //     "miou_cityscapes", "miou_acdc", "rpd", "source", "notes": [..]}]}
 // Keys are checked strictly: an unknown or missing key is a UserError naming the file and key.
 #pragma once

@@ -41,6 +41,7 @@ struct SeedsNeeded {
 
 struct CompareResult {
   std::string fingerprint;
+  std::string a_label, b_label;               ///< "<init> <mode>" of each side's runs
   std::vector<std::string> a_cells, b_cells;  ///< paired cell ids, in seed order
   std::vector<int64_t> seeds;                 ///< paired seeds
   std::vector<std::string> unpaired;          ///< cells without a partner (or not done), ignored
