@@ -1,0 +1,161 @@
+#include "models/import/checkpoint_reader.hpp"
+
+#include <ATen/core/jit_type.h>
+#include <caffe2/serialize/inline_container.h>
+#include <fmt/format.h>
+#include <torch/csrc/jit/api/compilation_unit.h>
+#include <torch/csrc/jit/serialization/import_read.h>
+
+#include <fstream>
+
+#include "models/safetensors.hpp"
+#include "suite/core/error.hpp"
+
+namespace clcp {
+namespace fs = std::filesystem;
+
+const char* const kConvertOneLiner =
+    "python -c \"import torch, safetensors.torch as s; d=torch.load('x.pth', map_location='cpu', "
+    "weights_only=False); d=d.get('state_dict', d); s.save_file({k: v.contiguous() for k, v in d.items() if "
+    "hasattr(v, 'contiguous')}, 'x.safetensors')\"";
+
+namespace {
+
+std::string first_line(const std::string& s) { return s.substr(0, s.find('\n')); }
+
+// Every Python class the unpickler meets (other than the few it knows) becomes a placeholder ClassType with one
+// attribute "state" holding whatever the pickle passed it (NEWOBJ + BUILD: the instance's __dict__).
+struct PlaceholderClasses {
+  std::shared_ptr<torch::jit::CompilationUnit> cu = std::make_shared<torch::jit::CompilationUnit>();
+  std::map<std::string, c10::ClassTypePtr> types;
+  std::vector<std::string> names;  // in order of first use
+  std::string last;
+
+  c10::StrongTypePtr resolve(const c10::QualifiedName& name) {
+    const std::string q = name.qualifiedName();
+    last = q;
+    auto it = types.find(q);
+    if (it == types.end()) {
+      auto cls = c10::ClassType::create(name, cu);
+      cls->addAttribute("state", c10::AnyType::get());
+      it = types.emplace(q, cls).first;
+      names.push_back(q);
+    }
+    return c10::StrongTypePtr(cu, it->second);
+  }
+};
+
+// Turns a c10::Error of the unpickler into the construct that caused it (see the header's list).
+std::string diagnose(const std::string& msg, const PlaceholderClasses& classes) {
+  if (msg.find("Expected GenericDict but got None") != std::string::npos)
+    return "a collections.OrderedDict (what model.state_dict() returns; LibTorch's unpickler turns it into None, "
+           "pytorch#100741)";
+  if (msg.find("Expected GenericDict but got Int") != std::string::npos && !classes.last.empty())
+    return fmt::format("an instance of {} that is a dict subclass", classes.last);
+  if (const auto at = msg.find("Unknown pickler class id"); at != std::string::npos)
+    return fmt::format("an instance of __main__.{} (a class defined in the saving script; LibTorch reserves "
+                       "__main__ and cannot resolve it)",
+                       first_line(msg.substr(at + 24)));
+  if ((msg.find("Expected Int but got Object") != std::string::npos || msg.find("expected int") != std::string::npos) &&
+      !classes.last.empty())
+    return fmt::format("an instance of {} rebuilt from arguments and then state (pickle REDUCE + BUILD)",
+                       classes.last);
+  if (msg.find("Unknown opcode for unpickling") != std::string::npos)
+    return fmt::format("a pickle opcode LibTorch does not support ({})", first_line(msg));
+  if (msg.find("Expected length to be 8") != std::string::npos) return "a Python int longer than 64 bits";
+  if (msg.find("unknown torch global") != std::string::npos) return first_line(msg);
+  return fmt::format("a construct LibTorch's unpickler rejects ({}{})", first_line(msg),
+                     classes.last.empty() ? "" : "; last class seen: " + classes.last);
+}
+
+bool starts_with_bytes(const fs::path& path, std::string_view magic) {
+  std::ifstream in(path, std::ios::binary);
+  std::string head(magic.size(), '\0');
+  in.read(head.data(), static_cast<std::streamsize>(head.size()));
+  return in.gcount() == static_cast<std::streamsize>(magic.size()) && head == magic;
+}
+
+void collect_tensors(const c10::impl::GenericDict& d, std::map<std::string, torch::Tensor>& out) {
+  for (const auto& kv : d)
+    if (kv.key().isString() && kv.value().isTensor()) out[kv.key().toStringRef()] = kv.value().toTensor();
+}
+
+CheckpointFile read_torch_zip(const fs::path& path) {
+  CheckpointFile f;
+  f.container = "torch-zip";
+  PlaceholderClasses classes;
+  c10::IValue root;
+  try {
+    caffe2::serialize::PyTorchStreamReader reader(path.string());
+    torch::jit::TypeResolver resolver = [&classes](const c10::QualifiedName& n) { return classes.resolve(n); };
+    torch::jit::ObjLoader loader = [](const c10::StrongTypePtr& type, c10::IValue state) {
+      auto obj = c10::ivalue::Object::create(type, 1);
+      obj->setSlot(0, std::move(state));
+      return obj;
+    };
+    // device = CPU: storages saved from cuda:N are mapped to the CPU (torch.load(map_location='cpu')).
+    root = torch::jit::readArchiveAndTensors("data", "", "", resolver, loader, at::Device(at::kCPU), reader);
+  } catch (const c10::Error& e) {
+    const std::string msg = e.what_without_backtrace();
+    if (msg.find("data.pkl") != std::string::npos || msg.find("file not found") != std::string::npos ||
+        msg.find("PytorchStreamReader") != std::string::npos)
+      fail("{}: not a readable PyTorch zip checkpoint ({}); re-save it with torch.save or convert it to safetensors: "
+           "{}",
+           path.string(), first_line(msg), kConvertOneLiner);
+    fail("{}: the pickle holds {}, which LibTorch's unpickler cannot rebuild; convert the file once to safetensors "
+         "(README.md \"Weights\"): {}",
+         path.string(), diagnose(msg, classes), kConvertOneLiner);
+  }
+  f.placeholders = classes.names;
+  if (!root.isGenericDict())
+    fail("{}: the checkpoint's top level is a {}, expected a dict of tensors (a state dict, or one under "
+         "'state_dict' or 'model'); convert it with: {}",
+         path.string(), root.tagKind(), kConvertOneLiner);
+  const auto top = root.toGenericDict();
+  auto sub = [&](const char* key) -> std::optional<c10::impl::GenericDict> {
+    for (const auto& kv : top)
+      if (kv.key().isString() && kv.key().toStringRef() == key && kv.value().isGenericDict())
+        return kv.value().toGenericDict();
+    return std::nullopt;
+  };
+  auto has = [&](const char* key) {
+    for (const auto& kv : top)
+      if (kv.key().isString() && kv.key().toStringRef() == key) return true;
+    return false;
+  };
+  if (auto sd = sub("state_dict")) {
+    f.wrapper = (has("pytorch-lightning_version") || has("optimizer_states") || has("lr_schedulers"))
+                    ? "lightning"
+                    : "state_dict";
+    collect_tensors(*sd, f.tensors);
+  } else if (auto m = sub("model")) {
+    f.wrapper = "model";
+    collect_tensors(*m, f.tensors);
+  } else {
+    collect_tensors(top, f.tensors);
+  }
+  if (f.tensors.empty())
+    fail("{}: no tensors found at the top level or under 'state_dict'/'model'; expected a ViT-S/16 state dict",
+         path.string());
+  for (auto& [k, v] : f.tensors) v = v.contiguous();
+  return f;
+}
+
+}  // namespace
+
+CheckpointFile read_checkpoint(const fs::path& path) {
+  if (!fs::is_regular_file(path)) fail("{}: weights file not found; check the path", path.string());
+  if (starts_with_bytes(path, "PK\x03\x04")) return read_torch_zip(path);
+  if (starts_with_bytes(path, "\x80\x02") || starts_with_bytes(path, "\x80\x04"))
+    fail("{}: a legacy (pre-1.6, non-zip) torch.save file; LibTorch reads only the zip format; convert it to "
+         "safetensors: {}",
+         path.string(), kConvertOneLiner);
+  CheckpointFile f;
+  f.container = "safetensors";
+  f.tensors = load_safetensors(path);
+  return f;
+}
+
+std::map<std::string, torch::Tensor> read_tensor_file(const fs::path& path) { return read_checkpoint(path).tensors; }
+
+}  // namespace clcp
