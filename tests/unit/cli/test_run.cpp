@@ -24,43 +24,68 @@ fs::path only_cell(const fs::path& out) {
 }
 }  // namespace
 
-TEST_CASE("two identical runs give byte-identical metrics, evidence and training logs") {
-  const fs::path a = fs::temp_directory_path() / "clcp_run_a", b = fs::temp_directory_path() / "clcp_run_b";
-  fs::remove_all(a);
-  fs::remove_all(b);
-  const auto ra = run_cli(ci_run(a));
-  INFO(ra.output);
-  REQUIRE(ra.exit_code == 0);
-  const auto rb = run_cli(ci_run(b));
-  REQUIRE(rb.exit_code == 0);
-  const fs::path ca = only_cell(a), cb = only_cell(b);
+namespace {
+// Two runs of the same command into two folders, made once and shared by the tests below.
+struct TwinRuns {
+  fs::path a = fs::temp_directory_path() / "clcp_run_a", b = fs::temp_directory_path() / "clcp_run_b";
+  int exit_a = -1, exit_b = -1;
+  std::string output_a;
+  TwinRuns() {
+    fs::remove_all(a);
+    fs::remove_all(b);
+    const auto ra = run_cli(ci_run(a));
+    exit_a = ra.exit_code;
+    output_a = ra.output;
+    exit_b = run_cli(ci_run(b)).exit_code;
+  }
+};
+const TwinRuns& twin_runs() {
+  static const TwinRuns runs;
+  return runs;
+}
+}  // namespace
+
+TEST_CASE("two identical runs give byte-identical metrics, evidence and checkpoints") {
+  const auto& t = twin_runs();
+  INFO(t.output_a);
+  REQUIRE(t.exit_a == 0);
+  REQUIRE(t.exit_b == 0);
+  const fs::path ca = only_cell(t.a), cb = only_cell(t.b);
   CHECK(ca.filename() == cb.filename());  // content-addressed: same inputs, same cell id
   CHECK(clcp::read_file(ca / "metrics.json") == clcp::read_file(cb / "metrics.json"));
   CHECK(clcp::read_file(ca / "evidence/cityscapes_val.jsonl") == clcp::read_file(cb / "evidence/cityscapes_val.jsonl"));
   CHECK(clcp::read_file(ca / "evidence/acdc_val.jsonl") == clcp::read_file(cb / "evidence/acdc_val.jsonl"));
   CHECK(clcp::read_file(ca / "checkpoints/iter_12.safetensors") ==
         clcp::read_file(cb / "checkpoints/iter_12.safetensors"));
+}
 
-  SECTION("the bundle is complete and the report shows the cell") {
-    for (const char* f : {"spec.json", "provenance.json", "status.json", "metrics.json", "train_log.jsonl",
-                          "checkpoints/latest.json", "evidence/cityscapes_val.jsonl", "evidence/acdc_val.jsonl"})
-      CHECK(fs::exists(ca / f));
-    CHECK(clcp::read_json(ca / "status.json")["state"] == "done");
-    const auto metrics = clcp::read_json(ca / "metrics.json");
-    CHECK(metrics["target"]["per_condition"].size() == 4);
-    CHECK(metrics["source"]["images"] == 4);
-    CHECK(metrics["target"]["pooled"]["images"] == 8);
-    const std::string md = clcp::read_file(a / "dg_acdc/report-ci/report.md");
-    CHECK(md.find("| random | 0 |") != std::string::npos);
-    CHECK(fs::exists(a / "dg_acdc/report-ci/report.html"));
-    CHECK(fs::exists(a / "dg_acdc/report-ci/report.tex"));
+TEST_CASE("a finished run leaves a complete bundle and a report that names its cell") {
+  const auto& t = twin_runs();
+  REQUIRE(t.exit_a == 0);
+  const fs::path ca = only_cell(t.a);
+  for (const char* f : {"spec.json", "provenance.json", "status.json", "metrics.json", "train_log.jsonl",
+                        "checkpoints/latest.json", "evidence/cityscapes_val.jsonl", "evidence/acdc_val.jsonl"})
+    CHECK(fs::exists(ca / f));
+  CHECK(clcp::read_json(ca / "status.json")["state"] == "done");
+  const auto metrics = clcp::read_json(ca / "metrics.json");
+  CHECK(metrics["target"]["per_condition"].size() == 4);
+  CHECK(metrics["source"]["images"] == 4);
+  CHECK(metrics["target"]["pooled"]["images"] == 8);
+  CHECK(metrics["source"]["best_constant_class_mIoU"].get<double>() > 0.0);
+  for (const char* f : {"report.md", "report.html", "report.tex"}) {
+    const fs::path report = t.a / "dg_acdc/report-ci" / f;
+    REQUIRE(fs::exists(report));
+    CHECK(clcp::read_file(report).find(ca.filename().string()) != std::string::npos);
   }
-  SECTION("running a finished cell again says so and does not train") {
-    const auto again = run_cli(ci_run(a));
-    CHECK(again.exit_code == 0);
-    CHECK(again.output.find("already done") != std::string::npos);
-    CHECK(again.output.find("finetune") == std::string::npos);
-  }
+}
+
+TEST_CASE("running a finished cell again says so and does not train") {
+  const auto& t = twin_runs();
+  REQUIRE(t.exit_a == 0);
+  const auto again = run_cli(ci_run(t.a));
+  CHECK(again.exit_code == 0);
+  CHECK(again.output.find("already done") != std::string::npos);
+  CHECK(again.output.find("finetune") == std::string::npos);
 }
 
 TEST_CASE("a run interrupted after its first checkpoint resumes to the same metrics as an uninterrupted run") {
