@@ -34,6 +34,22 @@ else
   say "PyPI packages: up to date"
 fi
 
+# Parity oracles (tests/parity/: mmseg 1.2.2, cityscapesScripts, torchmetrics) in build/oracle-venv, which sees
+# build/venv's torch/numpy/timm through a .pth file. Test-only; when the install fails the parity tests skip visibly.
+[ -x build/oracle-venv/bin/python ] || build/venv/bin/python -m venv build/oracle-venv
+build/venv/bin/python -c 'import site; print(site.getsitepackages()[0])' > \
+  "$(build/oracle-venv/bin/python -c 'import site; print(site.getsitepackages()[0])')/clcp_base_venv.pth"
+ostamp=build/oracle-venv/.requirements.sha256
+owant=$(cat ci/requirements.txt ci/oracle-requirements.txt | sha256sum | cut -d' ' -f1)
+if [ "$(cat "$ostamp" 2>/dev/null)" != "$owant" ]; then
+  say "installing the parity oracles (ci/oracle-requirements.txt) into build/oracle-venv"
+  if build/oracle-venv/bin/pip install -q --disable-pip-version-check -r ci/oracle-requirements.txt; then
+    echo "$owant" > "$ostamp"
+  else
+    say "WARNING: oracle install failed; the parity tests will skip"
+  fi
+fi
+
 say "configuring and building (Release, build/release)"
 cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
 ninja -C build/release -j"$(nproc)"
