@@ -104,6 +104,7 @@ std::vector<std::string> inspect_weights(const fs::path& path, const fs::path& r
     groups[{group_rank(g), g}].emplace_back(k, v);
     params += v.numel();
   }
+  std::string block0;  // blocks with the same names and shapes as blocks.0 print "(as blocks.0)"
   for (const auto& [gk, items] : groups) {
     std::vector<std::string> ss;
     int64_t n = 0;
@@ -115,8 +116,11 @@ std::vector<std::string> inspect_weights(const fs::path& path, const fs::path& r
       ss.push_back(fmt::format("{} {}", rel, shape(v)));
       n += v.numel();
     }
-    out.push_back(fmt::format("group {}: {} tensors, {} parameters: {}", gk.second, items.size(), n,
-                              fmt::join(ss, ", ")));
+    const std::string layout = fmt::format("{}", fmt::join(ss, ", "));
+    if (gk.second == "blocks.0") block0 = layout;
+    const bool same = gk.second.rfind("blocks.", 0) == 0 && gk.second != "blocks.0" && layout == block0;
+    out.push_back(fmt::format("group {}: {} tensors, {} parameters{}", gk.second, items.size(), n,
+                              same ? " (as blocks.0)" : ": " + layout));
   }
   out.push_back(fmt::format("parameters: {}", params));
   const std::string sha = sha256_file(path);

@@ -106,7 +106,7 @@ ResolvedInit resolve_init(const std::string& init, const WeightsLookup& lookup) 
   const std::string where = lookup.weights_dir.empty() ? std::string("a folder passed as --weights-dir DIR")
                                                        : "--weights-dir " + lookup.weights_dir.string();
   if (!it->released)
-    fail("--init {}: these weights were never released; {}; then put {} into {} or pass --init file:PATH", init,
+    fail("--init {}: {}; then put {} into {} or pass --init file:PATH", init,
          it->obtain, it->files.front(), where);
   fail("--init {}: no weights file; put {} into {} (or map \"{}\" to its path in {}); {}", init, it->files.front(),
        where, init, lookup.user_config.empty() ? "~/.config/clcp-bench/weights.json" : lookup.user_config.string(),

@@ -1,11 +1,15 @@
 // `clcp-bench eval --checkpoint FILE`: evaluates a finetuned Segmenter checkpoint (a clcp-bench iter_N.safetensors,
-// keys backbone.* + decode_head.*) on a protocol's source eval split and target split, and writes an evaluation
+// keys backbone.* + decode_head.*, or an mmseg/mmpretrain iter_N.pth / its safetensors conversion, mapped by
+// models/import/key_map.hpp map_segmenter) on a protocol's source eval split and target split, and writes an
+// evaluation
 // bundle (spec.json, provenance.json, evidence/, metrics.json, status.json) to OUT/<protocol>/eval-<sha12>/.
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <iostream>
 
+#include "models/import/import_weights.hpp"
+#include "models/import/key_map.hpp"
 #include "models/safetensors.hpp"
 #include "models/state_dict.hpp"
 #include "suite/cli/commands.hpp"
@@ -22,7 +26,9 @@ void add_eval(CLI::App& app) {
   auto* cmd = app.add_subcommand("eval", "Evaluate a finetuned checkpoint on Cityscapes val and ACDC val");
   auto o = std::make_shared<RunOptions>();
   auto checkpoint = std::make_shared<std::string>();
-  cmd->add_option("--checkpoint", *checkpoint, "finetuned model (.safetensors with backbone.* and decode_head.* keys)")
+  cmd->add_option("--checkpoint", *checkpoint,
+                  "finetuned model: clcp-bench iter_N.safetensors, or an mmseg/mmpretrain Segmenter iter_N.pth "
+                  "(backbone.timm_model.* or mmseg ViT names + decode_head.*)")
       ->required();
   cmd->add_option("--protocol", o->protocol, "protocol whose eval splits and inference settings are used")
       ->capture_default_str();
@@ -42,9 +48,13 @@ void add_eval(CLI::App& app) {
     const std::string sha = sha256_file(*checkpoint);
     const RunData data = read_run_data(p, o->data_root);
     Segmenter model = build_model(p, "random", 0, device);
-    const auto report = load_state_dict(*model, load_safetensors(*checkpoint), false);
+    const auto mapped = map_segmenter(read_tensor_file(*checkpoint), p.img_size / 16, *checkpoint);
+    const auto report = load_state_dict(*model, mapped.tensors, false);
     if (!report.ok())
-      fail("--checkpoint {}: not a Segmenter ViT-S/16 checkpoint of this protocol: {}", *checkpoint, report.summary());
+      fail("--checkpoint {}: not a Segmenter ViT-S/16 checkpoint of this protocol ({} layout): {}", *checkpoint,
+           mapped.layout, grouped_summary(report));
+    spdlog::info("checkpoint: {} tensors from {} ({} layout{})", mapped.tensors.size(), *checkpoint, mapped.layout,
+                 mapped.dropped.empty() ? "" : fmt::format(", {} keys dropped", mapped.dropped.size()));
     CellSpec spec;
     spec.protocol = p.name;
     spec.scale = p.scale;

@@ -4,6 +4,7 @@
 
 #include <iostream>
 
+#include "models/import/registry.hpp"
 #include "suite/cli/commands.hpp"
 #include "suite/cli/run_plan.hpp"
 
@@ -30,9 +31,13 @@ void add_run(CLI::App& app) {
                   "protocol scale: full = the thesis recipe (default with --data-root), smoke = minutes on a CPU "
                   "(default on the embedded data), ci = the regression fixture");
   cmd->add_option("--init", o->inits,
-                  "encoder init(s), overriding the protocol's: 'random' (explicit random weights) or a .safetensors "
-                  "file with timm vit_small_patch16_224 key names")
+                  "encoder init(s), overriding the protocol's: 'random' (explicit random weights), a registry name "
+                  "(imagenet, liploc-kitti, liploc-kitti360, clcp@ep19, …; see `clcp-bench weights list`), file:PATH "
+                  "or a path (.safetensors or torch.save .pth/.ckpt in timm, LIP-Loc, CLCP-Lightning or mmseg layout)")
       ->delimiter(',');
+  cmd->add_option("--weights-dir", default_weights_lookup().weights_dir,
+                  "folder holding the registry's weight files under their registry names (default: "
+                  "$CLCP_WEIGHTS_DIR; ~/.config/clcp-bench/weights.json maps names to paths too)");
   cmd->add_option("--finetune", o->finetune_modes, "finetune mode(s): full, frozen (backbone frozen, 'fb' in the thesis)")
       ->delimiter(',');
   cmd->add_option("--seed", o->seeds, "seed(s), overriding the protocol's")->delimiter(',');

@@ -14,6 +14,7 @@ void add_data(CLI::App& app);       // data      — data synth (embedded defaul
 void add_protocols(CLI::App& app);  // protocols — list protocols and scales, show a resolved plan
 void add_report(CLI::App& app);     // report    — render reports from result bundles
 void add_eval(CLI::App& app);       // eval      — evaluate a finetuned checkpoint on the protocol's eval splits
+void add_weights(CLI::App& app);    // weights   — inspect weight files, list the registry's inits
 void add_compare(CLI::App& app);    // compare   — paired bootstrap comparison of two sets of result bundles
 
 }  // namespace clcp::cli

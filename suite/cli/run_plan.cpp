@@ -8,6 +8,8 @@
 #include <csignal>
 #include <thread>
 
+#include "models/import/import_weights.hpp"
+#include "models/import/registry.hpp"
 #include "models/safetensors.hpp"
 #include "models/state_dict.hpp"
 #include "suite/core/error.hpp"
@@ -35,19 +37,6 @@ void on_sigint(int) { g_stop = true; }
 
 double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
-
-std::string weights_path(const std::string& init) { return init.rfind("file:", 0) == 0 ? init.substr(5) : init; }
-
-// Maps a ViT-S/16 state dict with timm names (bare, or prefixed "backbone.") onto the model's backbone; drops the
-// ImageNet classifier "head.*" (timm's full model has it; the thesis resets it, clcp_reference.md §2).
-std::map<std::string, torch::Tensor> backbone_tensors(const std::map<std::string, torch::Tensor>& file) {
-  std::map<std::string, torch::Tensor> out;
-  for (const auto& [k, v] : file) {
-    if (k.rfind("decode_head.", 0) == 0 || k.rfind("head.", 0) == 0) continue;
-    out[k.rfind("backbone.", 0) == 0 ? k.substr(9) : k] = v;
-  }
-  return out;
 }
 
 int effective_threads(int requested) {
@@ -88,13 +77,15 @@ RunData read_run_data(const Protocol& p, const fs::path& data_root) {
 }
 
 std::string init_sha256(const std::string& init) {
-  if (init == "random") return "";
-  const fs::path path = weights_path(init);
-  if (!fs::is_regular_file(path))
-    fail("--init {}: weights file not found; pass 'random' (explicitly random weights) or a .safetensors file with "
-         "ViT-S/16 weights in timm's key names",
-         init);
-  return sha256_file(path);
+  // Registry names, file:PATH and plain paths resolve to a local file (models/import/registry.hpp); nothing is
+  // downloaded. A registry sha256 that is known must match.
+  const ResolvedInit r = resolve_init(init, default_weights_lookup());
+  if (r.random) return "";
+  const std::string sha = sha256_file(r.path);
+  if (r.entry && r.entry->sha256 && *r.entry->sha256 != sha)
+    fail("--init {}: {} has sha256 {}, the registry expects {}; it is not the published file ({})", init,
+         r.path.string(), sha, *r.entry->sha256, r.entry->obtain);
+  return sha;
 }
 
 Segmenter build_model(const Protocol& p, const std::string& init, int64_t seed, torch::Device device) {
@@ -105,17 +96,15 @@ Segmenter build_model(const Protocol& p, const std::string& init, int64_t seed, 
   so.head_drop_path_rate = p.head_drop_path_rate;
   Segmenter model(so);
   model->init_weights(static_cast<uint64_t>(seed));
-  if (init != "random") {
-    const fs::path path = weights_path(init);
-    if (path.extension() != ".safetensors")
-      fail("--init {}: expected a .safetensors file; convert a PyTorch checkpoint with the one-liner in README.md "
-           "(\"Weights\")",
-           init);
-    const auto report = load_state_dict(*model->backbone, backbone_tensors(load_safetensors(path)), false);
-    if (!report.ok())
-      fail("--init {}: not a ViT-S/16 (timm vit_small_patch16_224) state dict: {}; check the file or its key names",
-           init, report.summary());
-    spdlog::info("weights: loaded {} backbone tensors from {}", state_dict(*model->backbone).size(), path.string());
+  const ResolvedInit resolved = resolve_init(init, default_weights_lookup());
+  if (!resolved.random) {
+    // Preflight: read, map the file's layout onto timm names, check every key/shape/value by group, then copy.
+    const auto w = import_vit_weights(resolved.path, p.img_size / 16);
+    load_vit_checked(*model->backbone, w.mapped, resolved.path.string());
+    spdlog::info("weights: {} — {} backbone tensors from {} ({}, {} layout{}{})", init, w.mapped.tensors.size(),
+                 resolved.path.string(), w.file.container, w.mapped.layout,
+                 w.mapped.dropped.empty() ? "" : fmt::format(", {} keys dropped", w.mapped.dropped.size()),
+                 w.mapped.notes.empty() ? "" : fmt::format("; {}", fmt::join(w.mapped.notes, "; ")));
   } else {
     spdlog::info("weights: random initialisation (timm/mmseg schemes) from seed {}", seed);
   }

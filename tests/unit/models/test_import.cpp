@@ -237,7 +237,9 @@ TEST_CASE("weights inspect lists format, layout, key groups, parameters, sha256 
         "group patch_embed: 2 tensors, 295296 parameters: proj.bias [384], proj.weight [384,3,16,16]");
   CHECK(line("group pos_embed/cls_token:") ==
         "group pos_embed/cls_token: 2 tensors, 76032 parameters: cls_token [1,1,384], pos_embed [1,197,384]");
-  CHECK_THAT(line("group blocks.11:"), Catch::StartsWith("group blocks.11: 12 tensors, 1774464 parameters: "));
+  CHECK_THAT(line("group blocks.0:"), Catch::StartsWith("group blocks.0: 12 tensors, 1774464 parameters: attn.proj.bias "
+                                                        "[384], attn.proj.weight [384,384], attn.qkv.bias [1152]"));
+  CHECK(line("group blocks.11:") == "group blocks.11: 12 tensors, 1774464 parameters (as blocks.0)");
   CHECK(line("group norm:") == "group norm: 2 tensors, 768 parameters: bias [384], weight [384]");
   CHECK(line("parameters:") == "parameters: 21665664");  // liploc_reference.md §5.2: ViT-S body 21,665,664
   const std::string sha = clcp::sha256_file(file);
