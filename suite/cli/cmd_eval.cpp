@@ -1,8 +1,7 @@
 // `clcp-bench eval --checkpoint FILE`: evaluates a finetuned Segmenter checkpoint (a clcp-bench iter_N.safetensors,
 // keys backbone.* + decode_head.*, or an mmseg/mmpretrain iter_N.pth / its safetensors conversion, mapped by
 // models/import/key_map.hpp map_segmenter) on a protocol's source eval split and target split, and writes an
-// evaluation
-// bundle (spec.json, provenance.json, evidence/, metrics.json, status.json) to OUT/<protocol>/eval-<sha12>/.
+// evaluation bundle (spec.json, provenance.json, evidence/, metrics.json, status.json) to OUT/<protocol>/eval-<sha12>/.
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
