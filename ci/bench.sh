@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Speed, side by side, with the same thread count: clcp-bench's LibTorch model (tests/bench/bench_model.cpp, Google
+# Benchmark) and the PyTorch + mmseg 1.2.2 oracle model (tests/parity/bench_torch.py): fp32 GEMM rate, Segmenter
+# ViT-S/16 forward and forward+backward at batch 8, 224² (fp32, and bf16 when the CPU has avx512_bf16/AMX), slide
+# inference of one 1024×2048 frame. Writes $OUT/{clcp.json,torch.json,summary.md} and prints the Markdown table that
+# README's "Performance" section quotes. Run it on a quiet machine: it warns when the 1-minute load is above 2.5.
+#   CLCP_BUILD_DIR (default build/release), CLCP_BENCH_THREADS (default 2), CLCP_BENCH_OUT (default build/bench)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BUILD=${CLCP_BUILD_DIR:-build/release}
+THREADS=${CLCP_BENCH_THREADS:-2}
+OUT=${CLCP_BENCH_OUT:-build/bench}
+mkdir -p "$OUT"
+say() { printf '\n[bench] %s\n' "$*" >&2; }
+
+load=$(cut -d' ' -f1 /proc/loadavg)
+if awk "BEGIN{exit !($load > 2.5)}"; then say "WARNING: load average $load > 2.5; timings will be low — rerun when quiet"; fi
+[ -x build/oracle-venv/bin/python ] || { say "no build/oracle-venv: run ci/setup.sh first"; exit 1; }
+
+say "building bench_model in $BUILD"
+ninja -C "$BUILD" bench_model >/dev/null
+say "clcp-bench (LibTorch), $THREADS threads"
+CLCP_BENCH_THREADS=$THREADS OMP_NUM_THREADS=$THREADS "$BUILD/tests/bench_model" --benchmark_min_time=3 \
+  --benchmark_out="$OUT/clcp.json" --benchmark_out_format=json
+say "PyTorch + mmseg, $THREADS threads"
+OMP_NUM_THREADS=$THREADS build/oracle-venv/bin/python tests/parity/bench_torch.py "$OUT/torch.json" --threads "$THREADS"
+build/venv/bin/python tests/parity/bench_table.py "$OUT/clcp.json" "$OUT/torch.json" | tee "$OUT/summary.md"
+say "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg); CPU: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2)"
