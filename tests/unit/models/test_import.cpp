@@ -271,7 +271,7 @@ TEST_CASE("The registry lists the thesis's inits; never-released CLCP epochs say
         "vit_small_patch16_224.augreg_in21k_ft_in1k.safetensors");
 }
 
-TEST_CASE("--init resolves registry names through the user config and --weights-dir and names the file when absent",
+TEST_CASE("an --init name resolves registry names through the user config and --weights-dir and names the file when absent",
           "[import]") {
   clcp::test::TempDir tmp;
   clcp::WeightsLookup lookup;
