@@ -8,7 +8,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 say() { printf '\n[setup] %s\n' "$*" >&2; }
 
-mapfile -t pkgs < <(grep -vE '^\s*(#|$)' ci/apt-packages.txt)
+# CLCP_TEST_TIER=full also needs the [visual] tier's tools (Chromium, pdflatex + pgfplots, pdftoppm).
+apt_lists=(ci/apt-packages.txt)
+[ "${CLCP_TEST_TIER:-}" = full ] && apt_lists+=(ci/apt-packages-full.txt)
+mapfile -t pkgs < <(grep -hvE '^\s*(#|$)' "${apt_lists[@]}")
 missing=()
 for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if ((${#missing[@]})); then

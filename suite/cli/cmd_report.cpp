@@ -1,5 +1,5 @@
-// `clcp-bench report`: renders Markdown/HTML/LaTeX from result bundles (folders with spec.json), given directly or
-// found under results/<protocol>/.
+// `clcp-bench report`: renders HTML, LaTeX, Markdown, CSV and JSON reports from result bundles (folders with
+// spec.json), given directly or found under RESULTS/<protocol>/, with every cell of the plan files there listed.
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -16,6 +16,7 @@ std::vector<fs::path> find_bundles(const fs::path& root) {
   std::vector<fs::path> out;
   std::error_code ec;
   if (!fs::exists(root)) return out;
+  if (fs::exists(root / "spec.json")) return {root};
   for (const auto& e : fs::recursive_directory_iterator(root, ec))
     if (e.is_regular_file() && e.path().filename() == "spec.json") out.push_back(e.path().parent_path());
   std::sort(out.begin(), out.end());
@@ -23,36 +24,62 @@ std::vector<fs::path> find_bundles(const fs::path& root) {
 }
 
 void add_report(CLI::App& app) {
-  auto* cmd = app.add_subcommand("report", "Render Markdown, HTML and LaTeX reports from result bundles");
+  auto* cmd = app.add_subcommand(
+      "report",
+      "Render reports from result bundles: tables in the thesis layouts (Table 4.1, 4.3), per condition and per class, "
+      "mean ± sd over seeds with bootstrap CIs, plots, provenance links; HTML, LaTeX, Markdown, CSV, JSON");
   struct Opts {
     std::vector<std::string> dirs;
-    std::string protocol, results = "results", out, title = "clcp-bench report";
-    std::vector<std::string> formats{"md", "html", "tex"};
+    std::string protocol, results = "results", out, title = "clcp-bench report", baseline;
+    std::vector<std::string> formats{"html", "latex", "md", "csv", "json"};
+    int64_t replicates = 2000;
+    uint64_t bootstrap_seed = 0;
   };
   auto o = std::make_shared<Opts>();
-  cmd->add_option("bundles", o->dirs, "result bundle folders (or folders containing bundles)");
-  cmd->add_option("--protocol", o->protocol, "report every bundle under RESULTS/<protocol>/");
+  cmd->add_option("bundles", o->dirs, "result bundle folders, or folders containing bundles (and plan-*.json)");
+  cmd->add_option("--protocol", o->protocol, "report every bundle and planned cell under RESULTS/<protocol>/");
   cmd->add_option("--results", o->results, "results root (default results)");
   cmd->add_option("--out", o->out, "output folder (default RESULTS/<protocol>/report)");
-  cmd->add_option("--format", o->formats, "formats: md, html, tex")->delimiter(',');
+  cmd->add_option("--format", o->formats, "comma-separated: html, latex (alias tex), md, csv, json (default all)")
+      ->delimiter(',');
+  cmd->add_option("--baseline", o->baseline,
+                  "published numbers next to ours with deltas: baselines/<NAME>.json, e.g. thesis-table-4.1 "
+                  "(comma-separated for several, e.g. thesis-table-4.1,thesis-table-4.3)");
   cmd->add_option("--title", o->title, "report title");
+  cmd->add_option("--bootstrap-replicates", o->replicates, "bootstrap replicates for the CIs (default 2000)")
+      ->check(CLI::Range(int64_t{1}, int64_t{1000000}));
+  cmd->add_option("--bootstrap-seed", o->bootstrap_seed, "bootstrap seed (default 0; recorded in the report)");
   cmd->callback([o] {
+    for (const auto& f : o->formats) canonical_format(f);  // unknown format: one line before any work
     std::vector<fs::path> bundles;
+    ReportOptions ro;
+    ro.title = o->title;
+    ro.baseline = o->baseline;
+    ro.bootstrap.replicates = o->replicates;
+    ro.bootstrap.seed = o->bootstrap_seed;
     for (const auto& d : o->dirs) {
       auto found = find_bundles(d);
       if (found.empty()) fail("{}: no result bundle (spec.json) found there; pass a bundle folder or use --protocol", d);
       bundles.insert(bundles.end(), found.begin(), found.end());
+      for (const auto& p : find_plan_files(d)) ro.plans.push_back(p);
     }
     if (!o->protocol.empty()) {
-      auto found = find_bundles(fs::path(o->results) / o->protocol);
-      if (found.empty())
-        fail("{}: no result bundles; run `clcp-bench run --protocol {}` first", (fs::path(o->results) / o->protocol).string(),
-             o->protocol);
+      const fs::path root = fs::path(o->results) / o->protocol;
+      auto found = find_bundles(root);
+      auto plans = find_plan_files(root);
+      if (found.empty() && plans.empty())
+        fail("{}: no result bundles; run `clcp-bench run --protocol {}` first", root.string(), o->protocol);
       bundles.insert(bundles.end(), found.begin(), found.end());
+      ro.plans.insert(ro.plans.end(), plans.begin(), plans.end());
     }
-    if (bundles.empty()) fail("report: nothing to report; pass bundle folders or --protocol NAME");
-    const ReportModel model = build_report_model(bundles, o->title);
-    const fs::path out = o->out.empty() ? fs::path(o->results) / model.protocol / "report" : fs::path(o->out);
+    if (bundles.empty() && ro.plans.empty()) fail("report: nothing to report; pass bundle folders or --protocol NAME");
+    const ReportModel model = build_report_model(bundles, ro);
+    const std::string protocol = model.comparisons.empty() ? o->protocol : model.comparisons.front().protocol;
+    const fs::path out = o->out.empty() ? fs::path(o->results) / protocol / "report" : fs::path(o->out);
+    if (model.comparisons.size() > 1)
+      std::cerr << fmt::format("warning: the bundles come from {} protocol fingerprints; the report keeps them in "
+                               "separate sections (not comparable)\n",
+                               model.comparisons.size());
     for (const auto& p : write_report(model, out, o->formats)) std::cout << p.string() << "\n";
   });
 }

@@ -2,12 +2,20 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <mstch/mstch.hpp>
+#include <set>
+#include <tuple>
 
 #include "suite/core/error.hpp"
 #include "suite/core/fsio.hpp"
 #include "suite/data/labels.hpp"
+#include "suite/report/gnuplot.hpp"
+#include "suite/report/long_format.hpp"
+#include "suite/report/pgfplots.hpp"
+#include "suite/report/report_figures.hpp"
 
 namespace clcp {
 namespace fs = std::filesystem;
@@ -17,103 +25,285 @@ fs::path templates_dir() {
   return fs::path(CLCP_SOURCE_DIR) / "reports" / "templates";
 }
 
+std::string canonical_format(const std::string& format) {
+  if (format == "tex" || format == "latex") return "latex";
+  if (format == "html" || format == "md" || format == "csv" || format == "json") return format;
+  fail("--format {}: unknown report format; use html, latex (or tex), md, csv, json", format);
+}
+
+std::string report_file_name(const std::string& format) {
+  const std::string f = canonical_format(format);
+  return "report." + (f == "latex" ? std::string("tex") : f);
+}
+
 namespace {
 
-std::string escape(const std::string& s, const std::string& format) {
-  std::string out;
-  for (char c : s) {
-    if (format == "html") {
-      switch (c) {
-        case '&': out += "&amp;"; break;
-        case '<': out += "&lt;"; break;
-        case '>': out += "&gt;"; break;
-        case '"': out += "&quot;"; break;
-        default: out += c;
+// Per-format text helpers. f is "html", "latex" or "md".
+struct Fmt {
+  std::string f;
+
+  std::string esc(const std::string& s) const {
+    if (f == "latex") return tex_escape(s);
+    std::string out;
+    for (char c : s) {
+      if (f == "html") {
+        switch (c) {
+          case '&': out += "&amp;"; break;
+          case '<': out += "&lt;"; break;
+          case '>': out += "&gt;"; break;
+          case '"': out += "&quot;"; break;
+          default: out += c;
+        }
+      } else if (c == '|') {
+        out += "\\|";
+      } else {
+        out += c;
       }
-    } else if (format == "tex") {
-      switch (c) {
-        case '&': case '%': case '$': case '#': case '_': case '{': case '}': out += '\\'; out += c; break;
-        case '~': out += "\\textasciitilde{}"; break;
-        case '^': out += "\\textasciicircum{}"; break;
-        case '\\': out += "\\textbackslash{}"; break;
-        default: out += c;
-      }
-    } else {
-      if (c == '|') out += "\\|";
-      else out += c;
     }
+    return out;
   }
-  return out;
+  std::string dash() const { return f == "latex" ? "--" : "–"; }
+  std::string num(double v, int d) const { return std::isfinite(v) ? fmt::format("{:.{}f}", v, d) : dash(); }
+  std::string signed_num(double v, int d) const {
+    if (!std::isfinite(v)) return dash();
+    const std::string s = fmt::format("{:+.{}f}", v, d);
+    return f == "latex" ? "$" + s + "$" : s;
+  }
+  std::string pm() const { return f == "latex" ? " $\\pm$ " : " ± "; }
+  /// "mean ± sd" (mean alone for n = 1, a dash for n = 0).
+  std::string stat(const Stat& s, int d) const {
+    if (s.n == 0 || !std::isfinite(s.mean)) return dash();
+    if (!std::isfinite(s.sd)) return num(s.mean, d);
+    return num(s.mean, d) + pm() + num(s.sd, d);
+  }
+  /// "[lo, hi]" or "".
+  std::string ci(const Stat& s, int d) const {
+    if (!std::isfinite(s.lo) || !std::isfinite(s.hi)) return "";
+    return fmt::format("[{}, {}]", num(s.lo, d), num(s.hi, d));
+  }
+  /// A path or command for LaTeX: \path{} (url package, breaks anywhere) when safe, else escaped \texttt.
+  std::string verbatim(const std::string& s) const {
+    if (f != "latex") return esc(s);
+    if (s.find_first_of("%#{}\\^~$&") != std::string::npos) return "\\texttt{" + tex_escape(s) + "}";
+    return "\\path{" + s + "}";
+  }
+};
+
+mstch::map stat_ctx(const Fmt& F, const Stat& s, int d) {
+  return mstch::map{{"pm", F.stat(s, d)}, {"ci", F.ci(s, d)}, {"n", std::to_string(s.n)}};
 }
 
-std::string num(const std::optional<double>& v, int decimals, const std::string& format) {
-  if (!v) return format == "tex" ? "--" : "–";
-  return fmt::format("{:.{}f}", *v, decimals);
+std::string link_to(const std::string& path, const RenderOptions& o) { return path_from(o.out_dir, path); }
+
+mstch::map group_ctx(const Fmt& F, const Comparison& c, const GroupRow& g, size_t gi, size_t index,
+                     const RenderOptions& o, int footnote) {
+  mstch::array conds;
+  for (const auto& cn : c.conditions) {
+    const auto it = g.miou_conditions.find(cn);
+    conds.push_back(stat_ctx(F, it == g.miou_conditions.end() ? Stat{} : it->second, 2));
+  }
+  std::vector<std::string> provs, commands;
+  std::set<std::string> seen;
+  for (size_t i : g.runs) {
+    const RunRow& r = c.runs[i];
+    provs.push_back(fmt::format("s{}: {}", r.seed, r.provenance.empty() ? F.dash() : F.verbatim(link_to(r.provenance, o))));
+    if (!r.command.empty() && seen.insert(r.command).second) commands.push_back(F.verbatim(r.command));
+  }
+  const bool pub = g.baseline.has_value();
+  const double pcs = pub ? g.baseline->miou_cityscapes : NAN, pac = pub ? g.baseline->miou_acdc : NAN,
+               prp = pub ? g.baseline->rpd : NAN;
+  mstch::map m{
+      {"experiment", F.esc(g.experiment)},
+      {"anchor", fmt::format("runs-c{}-{}", index, gi)},
+      {"n", fmt::format("{}/{}", g.runs_done, g.runs.size())},
+      {"cs", stat_ctx(F, g.miou_source, 2)},
+      {"acdc", stat_ctx(F, g.miou_target, 2)},
+      {"rpd", stat_ctx(F, g.rpd, 2)},
+      {"conditions", conds},
+      {"has_pub", pub},
+      {"pub_experiment", pub ? F.esc(g.baseline->experiment) : F.dash()},
+      {"pub_cs", F.num(pcs, 2)},
+      {"pub_acdc", F.num(pac, 2)},
+      {"pub_rpd", F.num(prp, 2)},
+      {"d_cs", F.signed_num(g.miou_source.mean - pcs, 2)},
+      {"d_acdc", F.signed_num(g.miou_target.mean - pac, 2)},
+      {"d_rpd", F.signed_num(g.rpd.mean - prp, 2)},
+      {"note", F.esc(g.note)},
+      {"footnote", std::to_string(footnote)},
+      {"provenance", fmt::format("{}", fmt::join(provs, "; "))},
+      {"commands", fmt::format("{}", fmt::join(commands, "; "))},
+  };
+  if (g.clcp) {
+    m["epoch"] = g.clcp->epoch ? std::to_string(*g.clcp->epoch) : F.dash();
+    m["head"] = g.clcp->head.empty() ? F.dash() : F.esc(g.clcp->head == "mlp" ? "MLP" : "Lin");
+    m["lidar_frozen"] = std::string(g.clcp->lidar_frozen ? "yes" : "no");
+    m["augment"] = std::string(g.clcp->augment ? "yes" : "no");
+    m["finetune"] = F.esc(g.finetune_mode);
+    m["label"] = F.esc(g.clcp->label());
+  }
+  return m;
 }
 
-mstch::map cell_context(const ReportCell& c, const ReportModel& m, const std::string& f) {
-  mstch::array conditions;
-  for (size_t i = 0; i < m.conditions.size(); ++i)
-    conditions.push_back(mstch::map{{"value", num(i < c.miou_conditions.size() ? c.miou_conditions[i] : std::nullopt, 2, f)}});
-  mstch::array classes;
+mstch::map comparison_ctx(const ReportModel& model, size_t index, const Fmt& F, const RenderOptions& o) {
+  const Comparison& c = model.comparisons[index];
+  mstch::array conds, groups, clcp_groups, runs, classes, group_names, figures;
+  for (const auto& cn : c.conditions) conds.push_back(mstch::map{{"name", F.esc(cn)}});
+  int footnote = 1;
+  std::vector<const GroupRow*> clcp_sorted;
+  for (size_t gi = 0; gi < c.groups.size(); ++gi) {
+    const GroupRow& g = c.groups[gi];
+    groups.push_back(group_ctx(F, c, g, gi, index, o, footnote++));
+    group_names.push_back(mstch::map{{"name", F.esc(g.experiment)}});
+    if (g.clcp) clcp_sorted.push_back(&g);
+  }
+  std::stable_sort(clcp_sorted.begin(), clcp_sorted.end(), [](const GroupRow* a, const GroupRow* b) {
+    return std::make_tuple(a->clcp->head, !a->clcp->lidar_frozen, a->clcp->augment, a->finetune_mode,
+                           a->clcp->epoch.value_or(-1)) < std::make_tuple(b->clcp->head, !b->clcp->lidar_frozen,
+                                                                          b->clcp->augment, b->finetune_mode,
+                                                                          b->clcp->epoch.value_or(-1));
+  });
+  for (const GroupRow* g : clcp_sorted)
+    clcp_groups.push_back(group_ctx(F, c, *g, static_cast<size_t>(g - c.groups.data()), index, o, 0));
+  for (size_t gi = 0; gi < c.groups.size(); ++gi)
+    for (size_t i : c.groups[gi].runs) {
+      const RunRow& r = c.runs[i];
+      runs.push_back(mstch::map{
+          {"experiment", F.esc(c.groups[gi].experiment)},
+          {"anchor", fmt::format("runs-c{}-{}", index, gi)},
+          {"first", i == c.groups[gi].runs.front()},
+          {"cell_id", F.esc(r.cell_id)},
+          {"seed", std::to_string(r.seed)},
+          {"state", F.esc(r.state)},
+          {"failed", r.state != "done"},
+          {"error", F.esc(r.error.empty() && r.state != "done" ? "(no error recorded)" : r.error)},
+          {"cs", F.num(r.miou_source, 2)},
+          {"acdc", F.num(r.miou_target, 2)},
+          {"rpd", F.num(r.rpd, 2)},
+          {"has_provenance", !r.provenance.empty()},
+          {"provenance", r.provenance.empty() ? F.dash() : F.verbatim(link_to(r.provenance, o))},
+          {"provenance_href", F.esc(link_to(r.provenance, o))},
+          {"command", r.command.empty() ? F.dash() : F.verbatim(r.command)},
+          {"footnote", std::to_string(footnote++)},
+      });
+    }
   for (int k = 0; k < kNumClasses; ++k) {
-    auto at = [&](const std::vector<std::optional<double>>& v) { return k < static_cast<int>(v.size()) ? v[k] : std::nullopt; };
-    classes.push_back(mstch::map{{"name", escape(std::string(kClassNames[k]), f)},
-                                 {"source", num(at(c.iou_source), 2, f)},
-                                 {"target", num(at(c.iou_target), 2, f)}});
+    mstch::array cs, ac;
+    for (const auto& g : c.groups) {
+      cs.push_back(mstch::map{{"pm", F.stat(k < static_cast<int>(g.iou_source.size()) ? g.iou_source[k] : Stat{}, 1)}});
+      ac.push_back(mstch::map{{"pm", F.stat(k < static_cast<int>(g.iou_target.size()) ? g.iou_target[k] : Stat{}, 1)}});
+    }
+    classes.push_back(mstch::map{{"name", F.esc(std::string(kClassNames[k]))}, {"cs", cs}, {"acdc", ac}});
   }
+  for (const Figure& fig : comparison_figures(model, index)) {
+    mstch::map fm{{"id", fig.id}, {"title", F.esc(fig.title)}, {"caption", F.esc(fig.caption)},
+                  {"omitted", F.esc(fig.omitted)}, {"drawn", fig.omitted.empty()}};
+    if (fig.omitted.empty() && F.f == "html") {
+      if (!o.plots) {
+        fm["drawn"] = false;
+        fm["omitted"] = std::string("not drawn (plots disabled)");
+      } else {
+        try {
+          fm["svg"] = render_svg(fig);
+        } catch (const UserError& e) {
+          fm["drawn"] = false;
+          fm["omitted"] = F.esc(fmt::format("not drawn: {}", e.what()));
+        }
+      }
+    }
+    if (fig.omitted.empty() && F.f == "latex") fm["tikz"] = render_pgfplots(fig);
+    figures.push_back(fm);
+  }
+  std::string colspec_groups;
+  for (size_t i = 0; i < c.groups.size(); ++i) colspec_groups += "r";
+  std::string colspec_conds;
+  for (size_t i = 0; i < c.conditions.size(); ++i) colspec_conds += "r";
   return mstch::map{
-      {"experiment", escape(c.experiment, f)},
-      {"cell_id", escape(c.cell_id, f)},
-      {"seed", std::to_string(c.seed)},
-      {"state", escape(c.state, f)},
-      {"done", c.state == "done"},
-      {"error", escape(c.error, f)},
-      {"miou_source", num(c.miou_source, 2, f)},
-      {"miou_target", num(c.miou_target, 2, f)},
-      {"miou_pooled", num(c.miou_target, 2, f)},
-      {"rpd", num(c.rpd, 2, f)},
-      {"images_source", std::to_string(c.images_source)},
-      {"images_target", std::to_string(c.images_target)},
-      {"bundle", escape(c.bundle_dir, f)},
-      {"provenance", escape((fs::path(c.bundle_dir) / "provenance.json").string(), f)},
-      {"command", escape(c.command, f)},
-      {"conditions", conditions},
+      {"index", std::to_string(index)},
+      {"number", std::to_string(index + 1)},
+      {"fingerprint", F.esc(c.fingerprint)},
+      {"protocol", F.esc(c.protocol)},
+      {"scale", F.esc(c.scale)},
+      {"conditions", conds},
+      {"groups", groups},
+      {"has_clcp", !clcp_groups.empty()},
+      {"clcp_groups", clcp_groups},
+      {"runs", runs},
       {"classes", classes},
+      {"group_names", group_names},
+      {"n_groups", std::to_string(c.groups.size())},
+      {"figures", figures},
+      {"colspec_groups", colspec_groups},
+      {"colspec_conds", colspec_conds},
   };
 }
 
-}  // namespace
-
-std::string render_report(const ReportModel& model, const std::string& format) {
-  const fs::path tpl = templates_dir() / ("report." + format + ".mustache");
-  if (!fs::exists(tpl)) fail("{}: report template missing; formats available: md, html, tex", tpl.string());
-  mstch::array cells, condition_names;
-  for (const auto& c : model.cells) cells.push_back(cell_context(c, model, format));
-  for (const auto& n : model.conditions) condition_names.push_back(mstch::map{{"name", escape(n, format)}});
-  std::string fingerprints;
-  for (const auto& fp : model.fingerprints) fingerprints += (fingerprints.empty() ? "" : ", ") + fp;
+std::string render_template(const ReportModel& model, const std::string& f, const RenderOptions& o) {
+  const Fmt F{f};
+  const std::string ext = f == "latex" ? "tex" : f;
+  const fs::path tpl = templates_dir() / ("report." + ext + ".mustache");
+  if (!fs::exists(tpl)) fail("{}: report template missing; reinstall reports/templates or set CLCP_TEMPLATES_DIR", tpl.string());
+  mstch::array comparisons, notes, published, fingerprints;
+  for (size_t i = 0; i < model.comparisons.size(); ++i) {
+    comparisons.push_back(comparison_ctx(model, i, F, o));
+    fingerprints.push_back(mstch::map{{"fingerprint", F.esc(model.comparisons[i].fingerprint)},
+                                      {"number", std::to_string(i + 1)}});
+  }
+  for (const auto& n : model.notes) notes.push_back(mstch::map{{"text", F.esc(n)}});
+  if (model.baseline)
+    for (const auto& row : model.baseline->rows) {
+      std::string matched;
+      for (const auto& c : model.comparisons)
+        for (const auto& g : c.groups)
+          if (g.baseline && g.baseline->table == row.table && g.baseline->row == row.row)
+            matched += (matched.empty() ? "" : ", ") + g.experiment;
+      published.push_back(mstch::map{{"table", F.esc(row.table)},
+                                     {"row", std::to_string(row.row)},
+                                     {"experiment", F.esc(row.experiment)},
+                                     {"init", F.esc(row.init)},
+                                     {"mode", F.esc(row.finetune_mode)},
+                                     {"cs", F.num(row.miou_cityscapes, 2)},
+                                     {"acdc", F.num(row.miou_acdc, 2)},
+                                     {"rpd", F.num(row.rpd, 2)},
+                                     {"matched", matched.empty() ? F.dash() : F.esc(matched)}});
+    }
+  const auto& b = model.bootstrap;
   mstch::map ctx{
-      {"title", escape(model.title, format)},
-      {"protocol", escape(model.protocol, format)},
-      {"scale", escape(model.scale, format)},
-      {"fingerprint", escape(model.fingerprint, format)},
-      {"generated", escape(model.generated, format)},
-      {"mixed_fingerprints", model.fingerprints.size() > 1},
-      {"fingerprints", escape(fingerprints, format)},
-      {"condition_names", condition_names},
-      {"cells", cells},
+      {"title", F.esc(model.title)},
+      {"generated", F.esc(model.generated)},
+      {"mixed", model.comparisons.size() > 1},
+      {"n_fingerprints", std::to_string(model.comparisons.size())},
+      {"fingerprints", fingerprints},
+      {"empty", model.comparisons.empty()},
+      {"notes", notes},
+      {"has_baseline", model.baseline.has_value()},
+      {"baseline_name", F.esc(model.baseline_name)},
+      {"baseline_source", F.esc(model.baseline ? model.baseline->source : "")},
+      {"published", published},
+      {"bootstrap", F.esc(fmt::format("{:.0f}% percentile bootstrap CI of the mean, two-level (seeds, then images "
+                                      "within each dataset and condition), {} replicates, seed {}",
+                                      b.level * 100, b.replicates, b.seed))},
+      {"comparisons", comparisons},
   };
   return mstch::render(read_file(tpl), ctx);
 }
 
+}  // namespace
+
+std::string render_report(const ReportModel& model, const std::string& format, const RenderOptions& opts) {
+  const std::string f = canonical_format(format);
+  if (f == "csv") return long_csv(model, opts.out_dir);
+  if (f == "json") return long_json(model, opts.out_dir);
+  return render_template(model, f, opts);
+}
+
 std::vector<fs::path> write_report(const ReportModel& model, const fs::path& out_dir,
-                                   const std::vector<std::string>& formats) {
+                                   const std::vector<std::string>& formats, RenderOptions o) {
   ensure_writable_dir(out_dir);
+  o.out_dir = out_dir;
   std::vector<fs::path> written;
   for (const auto& f : formats) {
-    const fs::path p = out_dir / ("report." + f);
-    write_atomic(p, render_report(model, f));
+    const fs::path p = out_dir / report_file_name(f);
+    write_atomic(p, render_report(model, f, o));
     written.push_back(p);
   }
   return written;

@@ -1,35 +1,98 @@
-// The one data model every report format renders (as llama-bench: md/html/LaTeX from one model). Built from result
-// bundles only (spec.json + metrics.json + provenance.json), never from live objects, so `clcp-bench report` on
-// old bundles gives the same tables as the run that wrote them. Numbers are in percent, 2 decimals, as the thesis.
+// The one data model every report format renders (as llama-bench: md/html/LaTeX/csv/json from one model). Built
+// from result bundles and plan files only (spec.json, status.json, metrics.json, provenance.json, train_log.jsonl,
+// evidence/, results/<protocol>/plan-*.json), never from live objects, so `clcp-bench report` on old bundles gives the
+// same tables as the run that wrote them.
+//
+// Bundles are split by protocol fingerprint into Comparisons: numbers from different fingerprints never share a
+// table (DESIGN.md "Protocols are data"). Inside a Comparison, runs are grouped by (init, finetune mode) — one row
+// of the thesis's Table 4.1 — and each metric is mean ± sd over the finished seeds with n, plus the two-level
+// bootstrap CI of the mean (suite/stats/aggregate.hpp). Every planned run is listed: done, failed (with its error
+// line), running, or "not run" (in a plan file but without a bundle).
+//
+// Units: mIoU and IoU in percent (2 decimals in tables, as the thesis), rPD as a ratio. NaN means "no value".
 #pragma once
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
-#include "suite/results/bundle.hpp"
+#include "suite/report/clcp_init.hpp"
+#include "suite/stats/baselines.hpp"
+#include "suite/stats/bootstrap.hpp"
 
 namespace clcp {
 
-struct ReportCell {
-  std::string cell_id, experiment;  ///< experiment in the thesis style: "imagenet", "imagenet (fb)"
-  std::string init, finetune_mode, state;  ///< state: done | running | failed | missing
+/// mean ± sd over n finished seeds and the bootstrap CI [lo, hi] of the mean; NaN where undefined (sd for n < 2).
+struct Stat {
+  double mean = stats::kNaN, sd = stats::kNaN, lo = stats::kNaN, hi = stats::kNaN;
+  int64_t n = 0;
+};
+
+/// One planned cell: a bundle, or a cell id from a plan file that has no bundle (state "not run").
+struct RunRow {
+  std::string cell_id, init, finetune_mode, fingerprint;
   int64_t seed = 0;
-  std::string bundle_dir, command, error;
-  std::optional<double> miou_source, miou_target, rpd, aacc_source;
-  std::vector<std::optional<double>> miou_conditions;   ///< same order as ReportModel::conditions
-  std::vector<std::optional<double>> iou_source, iou_target;  ///< per class (19), NaN classes as nullopt
-  int64_t images_source = 0, images_target = 0;
+  std::string state;  ///< done | running | failed | interrupted | none (no status.json) | not run
+  std::string error, stage;  ///< status.json error line and stage
+  std::string bundle_dir, provenance, command;  ///< provenance: path of provenance.json; command: its "command"
+  double miou_source = stats::kNaN, miou_target = stats::kNaN, rpd = stats::kNaN;  ///< percent, percent, ratio
+  std::map<std::string, double> miou_conditions;                                    ///< percent
+  std::vector<double> iou_source, iou_target;  ///< per class (19), percent, NaN for classes absent everywhere
+  std::vector<double> iter, loss, lr;          ///< train_log.jsonl curves (deterministic fields only)
+};
+
+/// One (init × finetune mode) row of Table 4.1.
+struct GroupRow {
+  std::string experiment;  ///< thesis style: "imagenet", "imagenet (fb)"
+  std::string init, finetune_mode;
+  std::optional<ClcpInit> clcp;  ///< set for CLCP inits (Table 4.3 rows)
+  Stat miou_source, miou_target, rpd;
+  std::map<std::string, Stat> miou_conditions;   ///< per ACDC condition
+  std::vector<Stat> iou_source, iou_target;      ///< per class, mean ± sd (no CI)
+  std::vector<size_t> runs;                      ///< indices into Comparison::runs, by seed
+  int64_t runs_done = 0;
+  std::optional<stats::BaselineRow> baseline;    ///< the published row matched to this group
+  std::string note;                              ///< e.g. why a CI is missing
+};
+
+/// Everything that shares one protocol fingerprint.
+struct Comparison {
+  std::string fingerprint, protocol, scale;
+  std::vector<std::string> conditions;  ///< ACDC conditions, e.g. fog, night, rain, snow
+  std::vector<RunRow> runs;             ///< every planned run, by (init, mode, seed)
+  std::vector<GroupRow> groups;         ///< by init, then full before frozen
+  bool has_clcp() const;
 };
 
 struct ReportModel {
-  std::string title, protocol, scale, fingerprint, generated;
-  std::vector<std::string> conditions;  ///< e.g. fog, night, rain, snow
-  std::vector<ReportCell> cells;
-  std::vector<std::string> fingerprints;  ///< all distinct fingerprints among the bundles (a mix is flagged)
+  std::string title, generated;
+  std::vector<Comparison> comparisons;  ///< one per fingerprint; more than one is flagged as not comparable
+  std::string baseline_name;            ///< "" when no baseline was asked for
+  std::optional<stats::Baseline> baseline;
+  stats::BootstrapOptions bootstrap;
+  std::vector<std::string> notes;       ///< shown under the title (e.g. unmatched baseline rows)
 };
 
-/// Reads the bundles (folders with spec.json). Bundles that are not done are listed with their state and no numbers.
+struct ReportOptions {
+  std::string title = "clcp-bench report";
+  std::string baseline;  ///< baselines/<name>.json; "a,b" merges several files; "" for none
+  std::vector<std::filesystem::path> plans;  ///< plan-*.json files whose cells are all listed
+  stats::BootstrapOptions bootstrap;
+  /// "generated" stamp; "" → $SOURCE_DATE_EPOCH if set, else the current UTC time.
+  std::string generated;
+};
+
+/// Reads the bundles (folders with spec.json) and plan files. Throws UserError for an unreadable bundle or plan.
+ReportModel build_report_model(const std::vector<std::filesystem::path>& bundle_dirs, const ReportOptions& opts);
+/// As above with a title only (what `clcp-bench run` uses after its grid).
 ReportModel build_report_model(const std::vector<std::filesystem::path>& bundle_dirs, const std::string& title);
+
+/// `path` relative to the folder `from` (links in a report folder stay valid when results and report move together);
+/// `path` unchanged when `from` is empty or `path` is empty.
+std::string path_from(const std::filesystem::path& from, const std::string& path);
+
+/// Plan files (plan-*.json) directly inside `dir`, sorted.
+std::vector<std::filesystem::path> find_plan_files(const std::filesystem::path& dir);
 
 }  // namespace clcp
