@@ -19,14 +19,7 @@ namespace clcp::test {
 namespace fs = std::filesystem;
 
 CommandResult run_cli(const std::string& args) {
-  CommandResult r;
-  const std::string cmd = std::string(CLCP_BENCH_EXE) + " " + args + " 2>&1";
-  FILE* p = ::popen(cmd.c_str(), "r");
-  std::array<char, 4096> buf{};
-  while (p && std::fgets(buf.data(), buf.size(), p)) r.output += buf.data();
-  const int status = p ? ::pclose(p) : -1;
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
+  return run_command(std::string(CLCP_BENCH_EXE) + " " + args);
 }
 
 CommandResult run_cli_interrupt_when(const std::string& args, const fs::path& wait_for) {

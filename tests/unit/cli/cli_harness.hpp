@@ -3,12 +3,9 @@
 #include <filesystem>
 #include <string>
 
-namespace clcp::test {
+#include "support/run_command.hpp"
 
-struct CommandResult {
-  int exit_code = -1;
-  std::string output;  ///< stdout and stderr together
-};
+namespace clcp::test {
 
 /// Runs `clcp-bench <args>` with a shell, capturing output and exit code.
 CommandResult run_cli(const std::string& args);

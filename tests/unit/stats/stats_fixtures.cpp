@@ -87,14 +87,7 @@ fs::path fresh_dir(const std::string& tag) {
 bool bench_exe_exists() { return fs::exists(CLCP_BENCH_EXE); }
 
 ExeResult run_bench(const std::string& args) {
-  ExeResult r;
-  const std::string cmd = std::string(CLCP_BENCH_EXE) + " " + args + " 2>&1";
-  FILE* p = ::popen(cmd.c_str(), "r");
-  std::array<char, 4096> buf{};
-  while (p && std::fgets(buf.data(), buf.size(), p)) r.output += buf.data();
-  const int status = p ? ::pclose(p) : -1;
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
+  return run_command(std::string(CLCP_BENCH_EXE) + " " + args);
 }
 
 }  // namespace clcp::test

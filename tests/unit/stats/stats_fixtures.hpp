@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "suite/eval/evidence.hpp"
+#include "support/run_command.hpp"
 
 namespace clcp::test {
 
@@ -27,10 +28,7 @@ void synthetic_evidence(double quality, uint64_t jitter_seed, int n_src, int n_p
 /// A fresh empty temporary folder named after `tag`.
 std::filesystem::path fresh_dir(const std::string& tag);
 
-struct ExeResult {
-  int exit_code = -1;
-  std::string output;
-};
+using ExeResult = CommandResult;
 /// Runs `clcp-bench <args>` (stdout + stderr).
 ExeResult run_bench(const std::string& args);
 bool bench_exe_exists();
