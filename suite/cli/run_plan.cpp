@@ -43,6 +43,29 @@ int effective_threads(int requested) {
   return requested > 0 ? requested : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
 }
 
+// A word as the shell reads it: quoted only when it holds characters the shell would interpret.
+std::string shell_word(const std::string& w) {
+  if (!w.empty() && w.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-+=.,/:@%") ==
+                        std::string::npos)
+    return w;
+  std::string q = "'";
+  for (char c : w) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
+
+// The command that re-runs exactly this cell (one init, mode and seed; the same threads, since results are
+// bit-identical only for the same thread count), shown in reports next to the command that ran the whole grid.
+std::string rerun_command(const Protocol& p, const CellSpec& spec, const RunOptions& o, int threads) {
+  std::string cmd = fmt::format("clcp-bench run --protocol {} --scale {} --init {} --finetune {} --seed {} --threads {}",
+                                shell_word(o.protocol), shell_word(p.scale), shell_word(spec.init),
+                                shell_word(spec.finetune_mode), spec.seed, threads);
+  if (!o.data_root.empty()) cmd += " --data-root " + shell_word(o.data_root.string());
+  if (const auto& wd = default_weights_lookup().weights_dir; !wd.empty()) cmd += " --weights-dir " + shell_word(wd);
+  if (o.device != "cpu") cmd += " --device " + shell_word(o.device);
+  if (o.out != "results") cmd += " --out " + shell_word(o.out.string());
+  return cmd + " --force";
+}
+
 }  // namespace
 
 RunData read_run_data(const Protocol& p, const fs::path& data_root) {
@@ -140,6 +163,7 @@ bool run_cell(const Protocol& p, const RunData& data, const CellSpec& spec, cons
   const int threads = effective_threads(o.threads);
   json prov = collect_environment(o.device, threads);
   prov["command"] = o.command_line;
+  prov["rerun"] = rerun_command(p, spec, o, threads);
   prov["start"] = utc_now_iso();
   prov["end"] = nullptr;
   prov["datasets"] = spec.datasets;

@@ -83,7 +83,11 @@ RunRow read_run(const fs::path& dir, json& spec_raw, CellSpec& spec) {
   if (fs::exists(b.provenance_path())) {
     r.provenance = b.provenance_path().string();
     const json prov = b.read_provenance();
-    if (prov.contains("command") && prov["command"].is_string()) r.command = prov["command"];
+    // "rerun" re-runs this one cell; bundles written before it existed have only the grid command.
+    if (prov.contains("rerun") && prov["rerun"].is_string())
+      r.command = prov["rerun"];
+    else if (prov.contains("command") && prov["command"].is_string())
+      r.command = prov["command"];
   }
   if (r.state == "done" && fs::exists(b.metrics_path())) {
     const json m = b.read_metrics();

@@ -35,7 +35,7 @@ struct RunRow {
   int64_t seed = 0;
   std::string state;  ///< done | running | failed | interrupted | none (no status.json) | not run
   std::string error, stage;  ///< status.json error line and stage
-  std::string bundle_dir, provenance, command;  ///< provenance: path of provenance.json; command: its "command"
+  std::string bundle_dir, provenance, command;  ///< provenance: path of provenance.json; command: its "rerun" (this cell only), else its "command"
   double miou_source = stats::kNaN, miou_target = stats::kNaN, rpd = stats::kNaN;  ///< percent, percent, ratio
   std::map<std::string, double> miou_conditions;                                    ///< percent
   std::vector<double> iou_source, iou_target;  ///< per class (19), percent, NaN for classes absent everywhere

@@ -72,6 +72,10 @@ TEST_CASE("a finished run leaves a complete bundle and a report that names its c
   CHECK(metrics["source"]["images"] == 4);
   CHECK(metrics["target"]["pooled"]["images"] == 8);
   CHECK(metrics["source"]["best_constant_class_mIoU"].get<double>() > 0.0);
+  // Provenance holds the command that re-runs exactly this cell (the protocol's ci grid is random/full/seed 0).
+  const auto prov = clcp::read_json(ca / "provenance.json");
+  CHECK(prov["rerun"] == "clcp-bench run --protocol dg_acdc --scale ci --init random --finetune full --seed 0 "
+                         "--threads 2 --data-root " + small_synth_root().string() + " --out " + t.a.string() + " --force");
   // Markdown and HTML list every run by its cell id; the LaTeX tables name the experiment.
   for (const char* f : {"report.md", "report.html"}) {
     const fs::path report = t.a / "dg_acdc/report-ci" / f;
