@@ -4,10 +4,12 @@
 #include <caffe2/serialize/inline_container.h>
 #include <fmt/format.h>
 #include <torch/csrc/jit/api/compilation_unit.h>
-#include <torch/csrc/jit/serialization/import_read.h>
+#include <torch/csrc/jit/serialization/unpickler.h>
 
+#include <cstring>
 #include <fstream>
 
+#include "models/import/pickle_rewrite.hpp"
 #include "models/safetensors.hpp"
 #include "suite/core/error.hpp"
 
@@ -46,10 +48,12 @@ struct PlaceholderClasses {
 };
 
 // Turns a c10::Error of the unpickler into the construct that caused it (see the header's list).
-std::string diagnose(const std::string& msg, const PlaceholderClasses& classes) {
+std::string diagnose(const std::string& msg, const PlaceholderClasses& classes, const PickleRewrite& rw) {
   if (msg.find("Expected GenericDict but got None") != std::string::npos)
-    return "a collections.OrderedDict (what model.state_dict() returns; LibTorch's unpickler turns it into None, "
-           "pytorch#100741)";
+    return fmt::format("a collections.OrderedDict in a form the reader does not rewrite (it handles OrderedDict() "
+                       "filled by SETITEMS, as torch.save writes; here: {}; LibTorch's unpickler turns it into None, "
+                       "pytorch#100741)",
+                       rw.refused.empty() ? "unknown" : rw.refused);
   if (msg.find("Expected GenericDict but got Int") != std::string::npos && !classes.last.empty())
     return fmt::format("an instance of {} that is a dict subclass", classes.last);
   if (const auto at = msg.find("Unknown pickler class id"); at != std::string::npos)
@@ -64,8 +68,9 @@ std::string diagnose(const std::string& msg, const PlaceholderClasses& classes) 
     return fmt::format("a pickle opcode LibTorch does not support ({})", first_line(msg));
   if (msg.find("Expected length to be 8") != std::string::npos) return "a Python int longer than 64 bits";
   if (msg.find("unknown torch global") != std::string::npos) return first_line(msg);
-  return fmt::format("a construct LibTorch's unpickler rejects ({}{})", first_line(msg),
-                     classes.last.empty() ? "" : "; last class seen: " + classes.last);
+  return fmt::format("a construct LibTorch's unpickler rejects ({}{}{})", first_line(msg),
+                     classes.last.empty() ? "" : "; last class seen: " + classes.last,
+                     rw.refused.empty() ? "" : "; not rewritten: " + rw.refused);
 }
 
 bool starts_with_bytes(const fs::path& path, std::string_view magic) {
@@ -85,16 +90,38 @@ CheckpointFile read_torch_zip(const fs::path& path) {
   f.container = "torch-zip";
   PlaceholderClasses classes;
   c10::IValue root;
+  PickleRewrite rw;
   try {
     caffe2::serialize::PyTorchStreamReader reader(path.string());
+    {
+      const auto [pkl, size] = reader.getRecord("data.pkl");
+      rw = rewrite_pickle_for_libtorch(std::string_view(static_cast<const char*>(pkl.get()), size));
+    }
+    // LibTorch reads only protocol 2: a protocol 3–5 pickle the rewrite refused cannot load at all.
+    if (!rw.refused.empty() && rw.protocol != 2)
+      fail("{}: the pickle (protocol {}) holds {}, which LibTorch's unpickler cannot rebuild; convert the file once "
+           "to safetensors (README.md \"Weights\"): {}",
+           path.string(), rw.protocol, rw.refused, kConvertOneLiner);
     torch::jit::TypeResolver resolver = [&classes](const c10::QualifiedName& n) { return classes.resolve(n); };
     torch::jit::ObjLoader loader = [](const c10::StrongTypePtr& type, c10::IValue state) {
       auto obj = c10::ivalue::Object::create(type, 1);
       obj->setSlot(0, std::move(state));
       return obj;
     };
+    size_t at = 0;
+    auto read = [&rw, &at](char* buf, size_t len) -> size_t {
+      if (at >= rw.bytes.size()) return 0;
+      len = std::min(len, rw.bytes.size() - at);
+      std::memcpy(buf, rw.bytes.data() + at, len);
+      at += len;
+      return len;
+    };
+    // Storages are records data/<key> of the archive (as torch::jit::readArchiveAndTensors reads them).
+    auto record = [&reader](const std::string& key) { return std::get<0>(reader.getRecord("data/" + key)); };
     // device = CPU: storages saved from cuda:N are mapped to the CPU (torch.load(map_location='cpu')).
-    root = torch::jit::readArchiveAndTensors("data", "", "", resolver, loader, at::Device(at::kCPU), reader);
+    torch::jit::Unpickler unpickler(read, resolver, loader, record, at::Device(at::kCPU));
+    unpickler.set_version(reader.version());
+    root = unpickler.parse_ivalue();
   } catch (const c10::Error& e) {
     const std::string msg = e.what_without_backtrace();
     if (msg.find("data.pkl") != std::string::npos || msg.find("file not found") != std::string::npos ||
@@ -104,7 +131,7 @@ CheckpointFile read_torch_zip(const fs::path& path) {
            path.string(), first_line(msg), kConvertOneLiner);
     fail("{}: the pickle holds {}, which LibTorch's unpickler cannot rebuild; convert the file once to safetensors "
          "(README.md \"Weights\"): {}",
-         path.string(), diagnose(msg, classes), kConvertOneLiner);
+         path.string(), diagnose(msg, classes, rw), kConvertOneLiner);
   }
   f.placeholders = classes.names;
   if (!root.isGenericDict())

@@ -1,0 +1,201 @@
+// torch.save(model.state_dict()) files — collections.OrderedDict with `_metadata` — load through the pickle rewrite
+// (models/import/pickle_rewrite.hpp): timm, mmseg iter_*.pth and LIP-Loc best.pth layouts, protocol 2 (torch.save's
+// default) and protocol 4, nested OrderedDicts and strings that look like the OrderedDict global. Fixtures are
+// written once per test process by the venv's Python (torch, timm, safetensors).
+#include <catch2/catch.hpp>
+
+#include <cstring>
+
+#include "models/import/checkpoint_reader.hpp"
+#include "models/import/import_weights.hpp"
+#include "models/import/pickle_rewrite.hpp"
+#include "models/import/registry.hpp"
+#include "models/safetensors.hpp"
+#include "suite/core/error.hpp"
+#include "suite/core/fsio.hpp"
+#include "suite/core/hash.hpp"
+#include "python_oracle.hpp"
+
+namespace fs = std::filesystem;
+
+namespace {
+
+const char* kScript = R"PY(
+import sys, collections, torch, timm, safetensors.torch as st
+OD = collections.OrderedDict
+d = sys.argv[1]
+torch.manual_seed(0)
+sd = timm.create_model('vit_small_patch16_224', pretrained=False).state_dict()
+assert type(sd) is OD and len(sd._metadata) > 1            # what model.state_dict() returns
+st.save_file({k: v.contiguous() for k, v in sd.items()}, f'{d}/timm.safetensors')
+torch.save(sd, f'{d}/timm_od.pth')
+torch.save(sd, f'{d}/timm_od_p4.pth', pickle_protocol=4)
+body = [(k, v) for k, v in sd.items() if not k.startswith('head.')]
+# mmseg iter_80000.pth: {'meta': ..., 'state_dict': OrderedDict, 'optimizer': ...}
+seg = OD(('backbone.timm_model.' + k, v) for k, v in body)
+seg['decode_head.cls_emb'] = torch.randn(1, 19, 384)
+seg._metadata = OD((('backbone.timm_model.' + k) if k else k, v) for k, v in sd._metadata.items())
+meta = OD(mmseg_version='1.2.2', config="model = dict(type='EncoderDecoder')\n", seed=0, iter=80000,
+          dataset_meta=dict(classes=('road', 'sidewalk'), palette=[[128, 64, 128], [244, 35, 232]]),
+          env_info='sys.platform: linux\nPython: 3.10', hook_msgs=OD(last_ckpt='work_dirs/iter_80000.pth'))
+torch.save({'meta': meta, 'state_dict': seg,
+            'optimizer': {'state': {}, 'param_groups': [{'lr': 1e-4, 'params': [0, 1]}]}}, f'{d}/mmseg_od.pth')
+# LIP-Loc best.pth: CLIPModelV1_vit().state_dict()
+lip = OD(('encoder_camera.model.' + k, v) for k, v in body)
+lip.update(('encoder_lidar.model.' + k, v + 1) for k, v in body)
+lip['encoder_camera.fc.weight'] = torch.randn(2048, 384)
+lip['encoder_camera.fc.bias'] = torch.randn(2048)
+lip._metadata = OD([('', {'version': 1}), ('encoder_camera', {'version': 1}), ('encoder_camera.model', {'version': 1})])
+torch.save(lip, f'{d}/liploc_od.pth')
+torch.save(lip, f'{d}/liploc_od_p4.pth', pickle_protocol=4)
+# nested OrderedDicts; a key and a value that spell the OrderedDict global
+inner = OD([('collections\nOrderedDict\n', torch.arange(3.0)), ('w', torch.ones(2))])
+inner._metadata = OD([('', {'version': 2})])
+nested = OD(model=inner, note='collections\nOrderedDict\n)R', deep=OD(a=OD(b=OD(t=torch.zeros(1)))), step=2**40)
+torch.save(nested, f'{d}/nested_od.pth')
+torch.save(nested, f'{d}/nested_od_p4.pth', pickle_protocol=4)
+# Python bytes (SHORT_BINBYTES in protocol 4): LibTorch has no such opcode
+torch.save({'w': torch.ones(1), 'blob': b'\x00\x01'}, f'{d}/bytes_p4.pth', pickle_protocol=4)
+print('ok')
+)PY";
+
+const fs::path& fixtures() {
+  static fs::path ready = [] {
+    using namespace clcp::test;
+    if (!python_available()) return fs::path();
+    const fs::path dir = fs::temp_directory_path() / ("clcp_od_fixtures_" + std::to_string(std::hash<std::string>{}(kScript)));
+    if (fs::exists(dir / "DONE")) return dir;
+    TempDir scratch;
+    if (run_python(scratch.path, kScript) != 0) throw std::runtime_error("fixture script failed: " + read_log(scratch.path));
+    std::ofstream(scratch.path / "DONE") << "ok\n";
+    std::error_code ec;
+    fs::rename(scratch.path, dir, ec);  // another test process may have won the race: then use its folder
+    if (ec && !fs::exists(dir / "DONE")) throw std::runtime_error("cannot keep fixtures at " + dir.string());
+    return dir;
+  }();
+  return ready;
+}
+
+#define SKIP_WITHOUT_PYTHON()                                \
+  if (fixtures().empty()) {                                  \
+    WARN("skipped: no venv python at " << CLCP_VENV_PYTHON); \
+    return;                                                  \
+  }
+
+bool same_bytes(const torch::Tensor& a, const torch::Tensor& b) {
+  return a.scalar_type() == b.scalar_type() && a.sizes() == b.sizes() && a.is_contiguous() && b.is_contiguous() &&
+         std::memcmp(a.data_ptr(), b.data_ptr(), a.nbytes()) == 0;
+}
+
+// Every tensor of `got` equals `want` byte for byte, and nothing else is there.
+void require_exact(const std::map<std::string, torch::Tensor>& got, const std::map<std::string, torch::Tensor>& want) {
+  REQUIRE(got.size() == want.size());
+  for (const auto& [k, v] : want) {
+    INFO(k);
+    REQUIRE(got.count(k));
+    REQUIRE(got.at(k).device().is_cpu());
+    REQUIRE(same_bytes(got.at(k), v));
+  }
+}
+
+std::string error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const clcp::UserError& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+}  // namespace
+
+TEST_CASE("torch.save(model.state_dict()) of timm's ViT-S/16 loads byte-exact, _metadata kept out of the tensors",
+          "[import][ordered-dict]") {
+  SKIP_WITHOUT_PYTHON();
+  const auto want = clcp::load_safetensors(fixtures() / "timm.safetensors");
+  REQUIRE(want.size() == 152);
+  for (const std::string file : {"timm_od.pth", "timm_od_p4.pth"}) {
+    INFO(file);
+    const auto f = clcp::read_checkpoint(fixtures() / file);
+    CHECK(f.container == "torch-zip");
+    CHECK(f.wrapper == "");
+    CHECK(f.placeholders.empty());
+    CHECK(f.tensors.count("_metadata") == 0);
+    CHECK(f.tensors.count(clcp::kPickleBuildStateKey) == 0);
+    require_exact(f.tensors, want);
+    const auto w = clcp::import_vit_weights(fixtures() / file);
+    CHECK(w.mapped.layout == "timm");
+    CHECK(w.mapped.dropped == std::vector<std::string>{"head.bias", "head.weight"});
+  }
+}
+
+TEST_CASE("An mmseg iter_*.pth with OrderedDict meta and state_dict loads its state_dict", "[import][ordered-dict]") {
+  SKIP_WITHOUT_PYTHON();
+  const auto want = clcp::load_safetensors(fixtures() / "timm.safetensors");
+  const auto f = clcp::read_checkpoint(fixtures() / "mmseg_od.pth");
+  CHECK(f.wrapper == "state_dict");
+  CHECK(f.tensors.size() == 150 + 1);
+  CHECK(same_bytes(f.tensors.at("backbone.timm_model.blocks.11.mlp.fc2.weight"), want.at("blocks.11.mlp.fc2.weight")));
+  const auto seg = clcp::map_segmenter(f.tensors);
+  CHECK(seg.layout == "segmenter/mmpretrain-timm");
+  CHECK(seg.tensors.count("decode_head.cls_emb"));
+}
+
+TEST_CASE("LIP-Loc's best.pth (an OrderedDict state_dict) loads from protocol 2 and protocol 4 and maps to timm names",
+          "[import][ordered-dict]") {
+  SKIP_WITHOUT_PYTHON();
+  auto want = clcp::load_safetensors(fixtures() / "timm.safetensors");
+  want.erase("head.weight");
+  want.erase("head.bias");
+  for (const std::string file : {"liploc_od.pth", "liploc_od_p4.pth"}) {
+    INFO(file);
+    const auto w = clcp::import_vit_weights(fixtures() / file);
+    CHECK(w.file.container == "torch-zip");
+    CHECK(w.mapped.layout == "liploc");
+    CHECK(w.mapped.dropped.size() == 2 + 150);  // fc.{weight,bias} + the lidar tower
+    require_exact(w.mapped.tensors, want);
+  }
+}
+
+TEST_CASE("weights inspect on an OrderedDict .pth names the registry init whose sha256 it has", "[import][ordered-dict]") {
+  SKIP_WITHOUT_PYTHON();
+  const fs::path file = fixtures() / "liploc_od.pth";
+  const auto line = [](const std::vector<std::string>& lines, const std::string& prefix) {
+    for (const auto& l : lines)
+      if (l.rfind(prefix, 0) == 0) return l;
+    return std::string("(no line " + prefix + ")");
+  };
+  const auto plain = clcp::inspect_weights(file, clcp::default_registry_path());
+  CHECK(line(plain, "format:") == "format: torch-zip");
+  CHECK(line(plain, "layout:") == "layout: liploc");
+  CHECK(line(plain, "parameters:") == "parameters: 21665664");
+  CHECK(line(plain, "loads into") == "loads into ViT-S/16: yes, all 150 tensors");
+  CHECK(line(plain, "registry:") == "registry: unregistered ViT-S/16 (liploc layout)");
+  clcp::test::TempDir tmp;
+  auto reg = clcp::read_json(clcp::default_registry_path());
+  reg["inits"]["liploc-kitti"]["sha256"] = clcp::sha256_file(file);
+  clcp::write_json_atomic(tmp.path / "registry.json", reg);
+  CHECK_THAT(line(clcp::inspect_weights(file, tmp.path / "registry.json"), "registry:"),
+             Catch::StartsWith("registry: liploc-kitti (LIP-Loc camera encoder"));
+}
+
+TEST_CASE("Nested OrderedDicts load, and a key or value spelling 'collections\\nOrderedDict' stays data",
+          "[import][ordered-dict]") {
+  SKIP_WITHOUT_PYTHON();
+  for (const std::string file : {"nested_od.pth", "nested_od_p4.pth"}) {
+    INFO(file);
+    const auto f = clcp::read_checkpoint(fixtures() / file);
+    CHECK(f.wrapper == "model");
+    REQUIRE(f.tensors.size() == 2);
+    CHECK(torch::equal(f.tensors.at("collections\nOrderedDict\n"), torch::arange(3.0)));
+    CHECK(torch::equal(f.tensors.at("w"), torch::ones(2)));
+  }
+}
+
+TEST_CASE("A protocol-4 pickle with an opcode LibTorch lacks stops with one line naming it", "[import][ordered-dict]") {
+  SKIP_WITHOUT_PYTHON();
+  const auto e = error_of([] { clcp::read_checkpoint(fixtures() / "bytes_p4.pth"); });
+  CHECK_THAT(e, Catch::Contains("bytes_p4.pth") && Catch::Contains("protocol 4") && Catch::Contains("SHORT_BINBYTES") &&
+                    Catch::Contains("safetensors.torch") && Catch::Contains("README.md"));
+  CHECK(e.find('\n') == std::string::npos);
+}
