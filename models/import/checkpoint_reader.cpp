@@ -54,6 +54,9 @@ std::string diagnose(const std::string& msg, const PlaceholderClasses& classes, 
                        "filled by SETITEMS, as torch.save writes; here: {}; LibTorch's unpickler turns it into None, "
                        "pytorch#100741)",
                        rw.refused.empty() ? "unknown" : rw.refused);
+  if (msg.find("Expected GenericDict but got Object") != std::string::npos)
+    return "a dict subclass other than OrderedDict (e.g. collections.defaultdict), which LibTorch rebuilds as an "
+           "object SETITEMS cannot fill";
   if (msg.find("Expected GenericDict but got Int") != std::string::npos && !classes.last.empty())
     return fmt::format("an instance of {} that is a dict subclass", classes.last);
   if (const auto at = msg.find("Unknown pickler class id"); at != std::string::npos)

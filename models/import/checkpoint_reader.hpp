@@ -1,16 +1,20 @@
-// Reads the tensors of a weights file: safetensors, or a PyTorch zip checkpoint (torch.save, PyTorch ≥ 1.6) through
-// LibTorch's own unpickler (torch::jit::readArchiveAndTensors; no hand-written pickle parser). Storages are mapped to
-// the CPU whatever device they were saved from (torch.load(map_location='cpu')).
+// Reads the tensors of a weights file: safetensors, or a PyTorch zip checkpoint (torch.save, PyTorch >= 1.6) through
+// LibTorch's own unpickler (torch::jit::Unpickler; no hand-written unpickler). Storages are mapped to the CPU whatever
+// device they were saved from (torch.load(map_location='cpu')).
 //
-// What LibTorch's unpickler (2.x, torch/csrc/jit/serialization/unpickler.cpp) can rebuild, and therefore what loads:
-// plain dicts, lists, tuples, str/int/float/bool/None, tensors; instances of Python classes from importable modules
-// pickled as NEWOBJ + BUILD (a plain `class Config: …` instance, e.g. in Lightning's hyper_parameters) become
-// placeholder objects through a class resolver and are ignored. What it cannot rebuild, reported by name with the
-// README's one-line safetensors conversion: `collections.OrderedDict` (mapped to None, so the following SETITEMS
-// fails — this is every `torch.save(model.state_dict())`, LIP-Loc's files and Lightning/mmengine `state_dict`
-// entries, pytorch#100741), classes defined in the saving script (`__main__.X`, reserved by LibTorch), objects rebuilt
-// with arguments and then state (REDUCE + BUILD: numpy arrays, dtypes and scalars, named by class), dict subclasses,
-// ints longer than 64 bit, and the legacy (pre-1.6, non-zip) torch.save format.
+// data.pkl first goes through rewrite_pickle_for_libtorch (pickle_rewrite.hpp), so these load too:
+// `collections.OrderedDict` — every `torch.save(model.state_dict())`, LIP-Loc's best.pth, timm .pth, the
+// `state_dict`/`meta` of mmseg/mmengine and Lightning files (LibTorch alone turns it into None, pytorch#100741; its
+// `_metadata` BUILD state is kept under kPickleBuildStateKey, never as a tensor) — and pickle protocols 3–5
+// (torch.save(..., pickle_protocol=4)). Then LibTorch rebuilds plain dicts, lists, tuples, str/int/float/bool/None,
+// tensors, and instances of Python classes from importable modules (NEWOBJ + BUILD, e.g. a `class Config: …` in
+// Lightning's hyper_parameters, or REDUCE with arguments: sets, protocol-2 bytes) as placeholder objects that are
+// ignored. What still fails, reported by name with the README's one-line safetensors conversion: classes defined in
+// the saving script (`__main__.X`, reserved by LibTorch), objects rebuilt with arguments and then state (REDUCE +
+// BUILD: numpy arrays, dtypes and scalars, named by class), dict subclasses other than OrderedDict
+// (collections.defaultdict, mmengine ConfigDict: LibTorch makes an object that SETITEMS cannot fill), ints longer
+// than 64 bit, opcodes LibTorch lacks (protocol 3+ bytes, sets/frozensets in protocol 4, POP/DUP of recursive
+// objects, protocol 0/1 text opcodes), and the legacy (pre-1.6, non-zip) torch.save format.
 #pragma once
 #include <torch/torch.h>
 
@@ -34,7 +38,7 @@ extern const char* const kConvertOneLiner;
 /// Reads `path` (by content: zip magic → torch zip checkpoint, else safetensors). For a pickle the top level may be
 /// the state dict itself, {'state_dict': …} (Lightning, mmengine), or {'model': …}; only tensor values are kept
 /// (e.g. `_metadata`, `meta`, optimizer state are skipped). Throws UserError naming the file and, for a pickle the
-/// unpickler cannot rebuild, the Python class or construct (see above) and the conversion one-liner.
+/// unpickler cannot rebuild, the Python class, construct or opcode (see above) and the conversion one-liner.
 CheckpointFile read_checkpoint(const std::filesystem::path& path);
 
 /// read_checkpoint(path).tensors.

@@ -94,7 +94,7 @@ TEST_CASE("A pickle LibTorch cannot rebuild stops with one line naming the const
              Catch::Contains("legacy") && Catch::Contains("safetensors"));
 }
 
-TEST_CASE("LIP-Loc checkpoints map to timm names; fc, lidar tower and projection heads are dropped", "[import]") {
+TEST_CASE("LIP-Loc checkpoints map to timm names, and fc, lidar tower and projection heads are dropped", "[import]") {
   SKIP_WITHOUT_PYTHON();
   const auto want = reference_body();
   const auto full = clcp::import_vit_weights(import_fixtures() / "liploc.pth");
@@ -111,7 +111,7 @@ TEST_CASE("LIP-Loc checkpoints map to timm names; fc, lidar tower and projection
 }
 
 TEST_CASE("CLCP Lightning checkpoints load with optimizer, loops, callbacks and hyper_parameters around the "
-          "state_dict; a custom class becomes a placeholder",
+          "state_dict, and a custom class becomes a placeholder",
           "[import]") {
   SKIP_WITHOUT_PYTHON();
   const auto want = reference_body();
@@ -255,7 +255,7 @@ TEST_CASE("weights inspect lists format, layout, key groups, parameters, sha256 
   CHECK(std::count_if(named.begin(), named.end(), [](const std::string& l) { return l.rfind("registry: imagenet (", 0) == 0; }) == 1);
 }
 
-TEST_CASE("The registry lists the thesis's inits; never-released CLCP epochs say so", "[import]") {
+TEST_CASE("The registry lists the thesis's inits and never-released CLCP epochs say so", "[import]") {
   const auto reg = clcp::load_registry();
   std::vector<std::string> names;
   for (const auto& e : reg) names.push_back(e.name);

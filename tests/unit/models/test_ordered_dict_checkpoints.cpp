@@ -56,6 +56,8 @@ torch.save(nested, f'{d}/nested_od.pth')
 torch.save(nested, f'{d}/nested_od_p4.pth', pickle_protocol=4)
 # Python bytes (SHORT_BINBYTES in protocol 4): LibTorch has no such opcode
 torch.save({'w': torch.ones(1), 'blob': b'\x00\x01'}, f'{d}/bytes_p4.pth', pickle_protocol=4)
+# a dict subclass other than OrderedDict
+torch.save({'w': torch.ones(1), 'counts': collections.defaultdict(list, a=[1])}, f'{d}/defaultdict.pth')
 print('ok')
 )PY";
 
@@ -129,7 +131,7 @@ TEST_CASE("torch.save(model.state_dict()) of timm's ViT-S/16 loads byte-exact, _
   }
 }
 
-TEST_CASE("An mmseg iter_*.pth with OrderedDict meta and state_dict loads its state_dict", "[import][ordered-dict]") {
+TEST_CASE("An mmseg iter_80000.pth with OrderedDict meta and state_dict loads its state_dict", "[import][ordered-dict]") {
   SKIP_WITHOUT_PYTHON();
   const auto want = clcp::load_safetensors(fixtures() / "timm.safetensors");
   const auto f = clcp::read_checkpoint(fixtures() / "mmseg_od.pth");
@@ -179,7 +181,7 @@ TEST_CASE("weights inspect on an OrderedDict .pth names the registry init whose 
              Catch::StartsWith("registry: liploc-kitti (LIP-Loc camera encoder"));
 }
 
-TEST_CASE("Nested OrderedDicts load, and a key or value spelling 'collections\\nOrderedDict' stays data",
+TEST_CASE("Nested OrderedDicts load, and a key or value spelling the OrderedDict global stays data",
           "[import][ordered-dict]") {
   SKIP_WITHOUT_PYTHON();
   for (const std::string file : {"nested_od.pth", "nested_od_p4.pth"}) {
@@ -192,10 +194,13 @@ TEST_CASE("Nested OrderedDicts load, and a key or value spelling 'collections\\n
   }
 }
 
-TEST_CASE("A protocol-4 pickle with an opcode LibTorch lacks stops with one line naming it", "[import][ordered-dict]") {
+TEST_CASE("A protocol-4 pickle with an opcode LibTorch lacks, or a defaultdict, stops with one line naming it", "[import][ordered-dict]") {
   SKIP_WITHOUT_PYTHON();
   const auto e = error_of([] { clcp::read_checkpoint(fixtures() / "bytes_p4.pth"); });
   CHECK_THAT(e, Catch::Contains("bytes_p4.pth") && Catch::Contains("protocol 4") && Catch::Contains("SHORT_BINBYTES") &&
                     Catch::Contains("safetensors.torch") && Catch::Contains("README.md"));
   CHECK(e.find('\n') == std::string::npos);
+  CHECK_THAT(error_of([] { clcp::read_checkpoint(fixtures() / "defaultdict.pth"); }),
+             Catch::Contains("defaultdict.pth") && Catch::Contains("dict subclass other than OrderedDict") &&
+                 Catch::Contains("safetensors.torch"));
 }

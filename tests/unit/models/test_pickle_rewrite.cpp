@@ -149,7 +149,7 @@ TEST_CASE("Protocol 4 (FRAME, MEMOIZE, SHORT_BINUNICODE, STACK_GLOBAL) is transl
   CHECK(libtorch_unpickle(g.bytes).toDevice() == c10::Device(c10::kCPU));
 }
 
-TEST_CASE("A string holding 'collections\\nOrderedDict' is data, and a plain protocol-2 pickle is left byte-identical",
+TEST_CASE("A string spelling the OrderedDict global is data, and a plain protocol-2 pickle is left byte-identical",
           "[pickle]") {
   const std::string in = "\x80\x02}q\x00("s + binunicode("collections\nOrderedDict\n") + "q\x01" + binunicode(")R") +
                          "q\x02u.";
