@@ -117,7 +117,7 @@ TEST_CASE("summarise pools the target conditions into one metric and gives rPD =
   CHECK(summarise({make({{0, 0, 3, 3}})}, target)["rPD"].is_null());  // source mIoU 0
 }
 
-TEST_CASE("Evidence JSONL round-trips and rewrites to identical bytes; bad lines name the file and line") {
+TEST_CASE("Evidence JSONL round-trips and rewrites to identical bytes, bad lines name the file and line") {
   const auto dir = temp_dir();
   auto e1 = make({{0, 4, 4, 5}, {18, 1, 2, 1}}, "fog", "fog/val/GOPR0475/GOPR0475_frame_000041_rgb_anon.png");
   auto e2 = make({{3, 1000000000000, 1000000000001, 1000000000002}}, "", "frankfurt/x_leftImg8bit.png");

@@ -105,7 +105,7 @@ TEST_CASE("pgfplots error bars are explicit and asymmetric around the mean") {
   CHECK(has(tikz, "\\begin{tikzpicture}"));
 }
 
-TEST_CASE("report figures: no CLCP cell omits the epoch plot with a note; error bars fall back to ± sd") {
+TEST_CASE("report figures: no CLCP cell omits the epoch plot with a note, error bars fall back to ± sd") {
   const fs::path root = fs::temp_directory_path() / "clcp_figures_model";
   fs::remove_all(root);
   std::vector<fs::path> b;

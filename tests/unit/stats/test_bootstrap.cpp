@@ -136,7 +136,7 @@ TEST_CASE("two-level replicates are the mean over resampled seeds of image-resam
   CHECK(distinct_first.size() == 3);  // the seed level really resamples runs
 }
 
-TEST_CASE("same inputs and bootstrap seed give identical replicates; another seed gives others") {
+TEST_CASE("same inputs and bootstrap seed give identical replicates, another seed gives others") {
   std::vector<ImageEvidence> src, tgt;
   clcp::test::synthetic_evidence(0.6, 4, 20, 8, src, tgt);
   const auto run = stratify(src, tgt, 0);
