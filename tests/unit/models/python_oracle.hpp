@@ -6,7 +6,11 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <stdexcept>
 #include <string>
+
+#include "suite/core/error.hpp"
 
 namespace clcp::test {
 
@@ -40,6 +44,33 @@ inline int run_python(const std::filesystem::path& dir, const std::string& code)
 inline std::string read_log(const std::filesystem::path& dir) {
   std::ifstream in(dir / "log.txt");
   return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+/// The folder of files written by fixture script `code`, created on first use and kept under the temp dir as
+/// <tag>_<hash of code>, so the per-test-case processes CTest starts reuse it; "" when the venv's Python is
+/// unavailable. Throws std::runtime_error with the script's log when it fails.
+inline std::filesystem::path cached_python_fixtures(const std::string& tag, const std::string& code) {
+  namespace fs = std::filesystem;
+  if (!python_available()) return fs::path();
+  const fs::path dir = fs::temp_directory_path() / (tag + "_" + std::to_string(std::hash<std::string>{}(code)));
+  if (fs::exists(dir / "DONE")) return dir;
+  TempDir scratch;
+  if (run_python(scratch.path, code) != 0) throw std::runtime_error("fixture script failed: " + read_log(scratch.path));
+  std::ofstream(scratch.path / "DONE") << "ok\n";
+  std::error_code ec;
+  fs::rename(scratch.path, dir, ec);  // another test process may have won the race: then use its folder
+  if (ec && !fs::exists(dir / "DONE")) throw std::runtime_error("cannot keep fixtures at " + dir.string());
+  return dir;
+}
+
+/// The message of the UserError `f` throws, or "(no error)".
+inline std::string error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const clcp::UserError& e) {
+    return e.what();
+  }
+  return "(no error)";
 }
 
 }  // namespace clcp::test

@@ -13,6 +13,7 @@
 #include "test_import_fixtures.hpp"
 
 namespace fs = std::filesystem;
+using clcp::test::error_of;
 using clcp::test::import_fixtures;
 
 namespace {
@@ -39,15 +40,6 @@ void require_same(const std::map<std::string, torch::Tensor>& got, const std::ma
     REQUIRE(got.at(k).device().is_cpu());
     REQUIRE(torch::equal(got.at(k), v));
   }
-}
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const clcp::UserError& e) {
-    return e.what();
-  }
-  return "(no error)";
 }
 
 bool has(const std::vector<std::string>& v, const std::string& s) { return std::find(v.begin(), v.end(), s) != v.end(); }

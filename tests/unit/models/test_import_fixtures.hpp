@@ -97,21 +97,7 @@ print('ok')
 /// The fixture folder, created on first use (10–30 s) and kept under the temp dir keyed by the script's hash, so
 /// the per-test-case processes CTest starts reuse it; "" when the venv's Python is unavailable.
 inline const std::filesystem::path& import_fixtures() {
-  static std::filesystem::path ready = [] {
-    namespace fs = std::filesystem;
-    if (!python_available()) return fs::path();
-    const fs::path dir = fs::temp_directory_path() /
-                         ("clcp_import_fixtures_" + std::to_string(std::hash<std::string>{}(kImportFixtureScript)));
-    if (fs::exists(dir / "DONE")) return dir;
-    TempDir scratch;
-    if (run_python(scratch.path, kImportFixtureScript) != 0)
-      throw std::runtime_error("fixture script failed: " + read_log(scratch.path));
-    std::ofstream(scratch.path / "DONE") << "ok\n";
-    std::error_code ec;
-    fs::rename(scratch.path, dir, ec);  // another test process may have won the race: then use its folder
-    if (ec && !fs::exists(dir / "DONE")) throw std::runtime_error("cannot keep fixtures at " + dir.string());
-    return dir;
-  }();
+  static const std::filesystem::path ready = cached_python_fixtures("clcp_import_fixtures", kImportFixtureScript);
   return ready;
 }
 

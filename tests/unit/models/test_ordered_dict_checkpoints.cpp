@@ -17,6 +17,7 @@
 #include "python_oracle.hpp"
 
 namespace fs = std::filesystem;
+using clcp::test::error_of;
 
 namespace {
 
@@ -62,19 +63,7 @@ print('ok')
 )PY";
 
 const fs::path& fixtures() {
-  static fs::path ready = [] {
-    using namespace clcp::test;
-    if (!python_available()) return fs::path();
-    const fs::path dir = fs::temp_directory_path() / ("clcp_od_fixtures_" + std::to_string(std::hash<std::string>{}(kScript)));
-    if (fs::exists(dir / "DONE")) return dir;
-    TempDir scratch;
-    if (run_python(scratch.path, kScript) != 0) throw std::runtime_error("fixture script failed: " + read_log(scratch.path));
-    std::ofstream(scratch.path / "DONE") << "ok\n";
-    std::error_code ec;
-    fs::rename(scratch.path, dir, ec);  // another test process may have won the race: then use its folder
-    if (ec && !fs::exists(dir / "DONE")) throw std::runtime_error("cannot keep fixtures at " + dir.string());
-    return dir;
-  }();
+  static const fs::path ready = clcp::test::cached_python_fixtures("clcp_od_fixtures", kScript);
   return ready;
 }
 
@@ -98,15 +87,6 @@ void require_exact(const std::map<std::string, torch::Tensor>& got, const std::m
     REQUIRE(got.at(k).device().is_cpu());
     REQUIRE(same_bytes(got.at(k), v));
   }
-}
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const clcp::UserError& e) {
-    return e.what();
-  }
-  return "(no error)";
 }
 
 }  // namespace
