@@ -12,6 +12,7 @@
 #include "suite/core/fsio.hpp"
 #include "suite/eval/evidence.hpp"
 #include "suite/eval/metrics.hpp"
+#include "suite/report/table_model.hpp"
 #include "suite/results/bundle.hpp"
 
 namespace fixtures {
@@ -104,6 +105,18 @@ inline Demo make_demo(const fs::path& root) {
   cells.push_back("imagenet.frozen.s3-0123456789ab");
   clcp::write_json_atomic(d.plan, {{"fingerprint", "fp00000000000000"}, {"scale", "ci"}, {"cells", cells}});
   return d;
+}
+
+/// The report options of the golden and visual tests: both thesis baselines, the demo's plan, 200 bootstrap
+/// replicates and a fixed "generated" stamp, so the output is the same on every machine.
+inline clcp::ReportOptions demo_options(const Demo& d, const std::string& title) {
+  clcp::ReportOptions o;
+  o.title = title;
+  o.generated = "2026-01-01T00:00:00Z";
+  o.baseline = "thesis-table-4.1,thesis-table-4.3";
+  o.plans = {d.plan};
+  o.bootstrap.replicates = 200;
+  return o;
 }
 
 }  // namespace fixtures

@@ -15,15 +15,7 @@ using nlohmann::json;
 
 namespace {
 
-clcp::ReportOptions demo_options(const fixtures::Demo& d) {
-  clcp::ReportOptions o;
-  o.title = "golden";
-  o.generated = "2026-01-01T00:00:00Z";
-  o.baseline = "thesis-table-4.1,thesis-table-4.3";
-  o.plans = {d.plan};
-  o.bootstrap.replicates = 200;
-  return o;
-}
+clcp::ReportOptions demo_options(const fixtures::Demo& d) { return fixtures::demo_options(d, "golden"); }
 
 bool has(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 

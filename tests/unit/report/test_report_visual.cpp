@@ -61,13 +61,7 @@ TEST_CASE("the HTML report renders in headless Chromium with its tables and plot
   if (chromium.empty()) FAIL("chromium not found; install ci/apt-packages-full.txt (the [visual] tier needs it)");
   const fs::path out = visual_dir();
   const auto d = fixtures::make_demo(fs::temp_directory_path() / "clcp_visual_demo");
-  clcp::ReportOptions o;
-  o.title = "clcp-bench visual check";
-  o.generated = "2026-01-01T00:00:00Z";
-  o.baseline = "thesis-table-4.1,thesis-table-4.3";
-  o.plans = {d.plan};
-  o.bootstrap.replicates = 200;
-  const auto model = clcp::build_report_model(d.bundles, o);
+  const auto model = clcp::build_report_model(d.bundles, fixtures::demo_options(d, "clcp-bench visual check"));
   const fs::path report = d.root / "report";
   clcp::write_report(model, report, {"html"});
   const std::string html = clcp::read_file(report / "report.html");
@@ -96,13 +90,7 @@ TEST_CASE("the LaTeX report compiles with pdflatex and its pages are not blank",
     FAIL("pdflatex or pdftoppm not found; install ci/apt-packages-full.txt (the [visual] tier needs them)");
   const fs::path out = visual_dir();
   const auto d = fixtures::make_demo(fs::temp_directory_path() / "clcp_visual_demo_tex");
-  clcp::ReportOptions o;
-  o.title = "clcp-bench visual check";
-  o.generated = "2026-01-01T00:00:00Z";
-  o.baseline = "thesis-table-4.1,thesis-table-4.3";
-  o.plans = {d.plan};
-  o.bootstrap.replicates = 200;
-  const auto model = clcp::build_report_model(d.bundles, o);
+  const auto model = clcp::build_report_model(d.bundles, fixtures::demo_options(d, "clcp-bench visual check"));
   const fs::path report = d.root / "report";
   clcp::write_report(model, report, {"latex"});
   const int rc = sh(fmt::format("cd '{}' && pdflatex -interaction=nonstopmode -halt-on-error report.tex > '{}' 2>&1",
