@@ -33,12 +33,42 @@ struct Sym {
   bool virt = false;
   std::vector<size_t> memo_ops;  // memo stores of this value (dropped with it)
   std::vector<uint32_t> memo_ids;
+  int global = -1;   // a class global that may be a dict subclass: index into Rewriter::globals_
+  int inst = -1;     // `cls()` of such a global: index into Rewriter::instances_
+  int factory = -1;  // the tuple `(f,)` of one such global f (a defaultdict's default_factory)
 };
 
 struct MemoSlot {
   Kind kind = Kind::Value;
   std::string str;
   bool virt = false;  // not stored on LibTorch's side: a fetch must re-create the value
+  int global = -1, inst = -1, factory = -1;  // as Sym
+};
+
+// A non-torch class global (module.name). Whether it is a dict subclass shows only later, when an instance is filled
+// by SETITEM(S); so every push of it is recorded and dropped at the end if it is.
+struct GlobalInfo {
+  std::string name;           // "module.name"
+  std::vector<size_t> drops;  // its pushes (GLOBAL, STACK_GLOBAL, memo fetches) and their memo stores
+  std::string misuse;         // the first use other than `cls()` or as a defaultdict's factory ("" if none)
+  bool filled = false;        // an instance was filled by SETITEM(S): a dict subclass
+  int instances = 0;
+  int factory_uses = 0;
+};
+
+// BUILD on an instance: kept as SETITEM under kPickleBuildStateKey if the instance becomes a dict.
+struct InstanceBuild {
+  size_t op, state_first;
+  bool in_mark, self;
+};
+
+// `cls()` (EMPTY_TUPLE NEWOBJ / EMPTY_TUPLE REDUCE) or `defaultdict(f)` (f, TUPLE1, REDUCE).
+struct Instance {
+  int cls;
+  size_t call;                // the NEWOBJ/REDUCE, becomes EMPTY_DICT
+  std::vector<size_t> drops;  // the argument tuple's opcode and memo stores
+  int factory = -1;           // the defaultdict's factory global
+  std::vector<InstanceBuild> builds;
 };
 
 struct Mark {
@@ -70,8 +100,11 @@ class Rewriter {
     PickleRewrite r;
     for (i_ = 0; i_ < ops_.size(); ++i_) step(ops_[i_]);
     if (stack_.size() != 1 || stack_[0].virt) throw Refused{"a pickle that does not end with one value"};
+    note_use(stack_[0], "as the pickle's value");
+    resolve_dict_subclasses();
     r.ordered_dicts = ordered_dicts_;
     r.build_states = build_states_;
+    r.dict_subclasses = dict_subclasses_;
     for (size_t k = 0; k < ops_.size(); ++k) {
       r.bytes += prefix_[k];
       r.bytes += out_[k] ? *out_[k] : std::string(in_.substr(ops_[k].pos, ops_[k].size));
@@ -90,6 +123,10 @@ class Rewriter {
   size_t i_ = 0;
   int ordered_dicts_ = 0;
   int build_states_ = 0;
+  int dict_subclasses_ = 0;
+  std::vector<GlobalInfo> globals_;
+  std::unordered_map<std::string, int> global_ids_;
+  std::vector<Instance> instances_;
 
   [[noreturn]] void refuse(const std::string& what) const {
     throw Refused{fmt::format("{} ({} at byte {})", what, pickle_op_name(ops_[i_].code), ops_[i_].pos)};
@@ -102,12 +139,27 @@ class Rewriter {
     s.first = s.producer = i_;
     return s;
   }
-  Sym pop() {
+  Sym pop_any() {
     if (stack_.empty()) refuse("a pickle that pops an empty stack");
     Sym s = std::move(stack_.back());
     stack_.pop_back();
     if (s.virt) refuse("collections.OrderedDict used other than as OrderedDict()");
     return s;
+  }
+  // Pops a value some opcode consumes: a class global (or a factory tuple) used so cannot be dropped later.
+  Sym pop() {
+    Sym s = pop_any();
+    note_use(s, "as a value");
+    return s;
+  }
+  void note_use(const Sym& s, const char* how) {
+    const auto note = [&](int g) {
+      if (g >= 0 && globals_[static_cast<size_t>(g)].misuse.empty())
+        globals_[static_cast<size_t>(g)].misuse = fmt::format("{} {} at byte {}", how, pickle_op_name(ops_[i_].code),
+                                                              ops_[i_].pos);
+    };
+    note(s.global);
+    note(s.factory);
   }
   // Pops down to the last MARK; returns the earliest opcode of what was popped (the MARK included).
   size_t pop_to_mark() {
@@ -123,6 +175,12 @@ class Rewriter {
     if (stack_.empty() || stack_.back().virt) refuse("a pickle that fills a missing container");
     return stack_.back();
   }
+  // SETITEM(S) fill the value on top: an instance so filled proves its class a dict subclass.
+  void fill_top() {
+    Sym& t = top();
+    note_use(t, "filled by");
+    if (t.inst >= 0) globals_[static_cast<size_t>(instances_[static_cast<size_t>(t.inst)].cls)].filled = true;
+  }
   // Replaces an opcode's output; drops it when `bytes` is empty.
   void emit(size_t k, std::string bytes) { out_[k] = std::move(bytes); }
 
@@ -130,7 +188,8 @@ class Rewriter {
     if (memo_.count(id)) refuse("a memo slot stored twice");
     if (stack_.empty()) refuse("a pickle that memoises an empty stack");
     Sym& t = stack_.back();
-    memo_[id] = MemoSlot{t.kind, t.str, t.virt};
+    memo_[id] = MemoSlot{t.kind, t.str, t.virt, t.global, t.inst, t.factory};
+    if (t.global >= 0) globals_[static_cast<size_t>(t.global)].drops.push_back(i_);
     if (t.virt) {
       emit(i_, "");
       return;
@@ -146,6 +205,14 @@ class Rewriter {
     const MemoSlot& m = it->second;
     Sym s = value(m.kind);
     s.str = m.str;
+    s.global = m.global;
+    s.inst = m.inst;
+    if (m.global >= 0) globals_[static_cast<size_t>(m.global)].drops.push_back(i_);
+    if (m.factory >= 0) {  // the tuple itself is dropped with its defaultdict: a second use cannot be
+      s.factory = m.factory;
+      note_use(s, "fetched again");
+      s.factory = -1;
+    }
     if (m.virt && m.kind == Kind::OdCallable) {
       s.virt = true;
       emit(i_, "");
@@ -174,7 +241,18 @@ class Rewriter {
     if (module.find('\n') != std::string_view::npos || name.find('\n') != std::string_view::npos)
       refuse("a global whose name holds a newline");
     emit(i_, std::string(1, static_cast<char>(op::kGlobal)) + std::string(module) + "\n" + std::string(name) + "\n");
-    push(value());
+    Sym s = value();
+    // torch's globals are LibTorch's own (tensors, storages, devices, dtypes…): never a dict subclass to drop.
+    const bool torch_global = module == "torch" || module.rfind("torch.", 0) == 0 || module == "__torch__" ||
+                              module.rfind("__torch__.", 0) == 0;
+    if (!torch_global) {
+      const std::string q = fmt::format("{}.{}", module, name);
+      auto [it, fresh] = global_ids_.emplace(q, static_cast<int>(globals_.size()));
+      if (fresh) globals_.push_back(GlobalInfo{q, {}, {}, false, 0, 0});
+      s.global = it->second;
+      globals_[static_cast<size_t>(s.global)].drops.push_back(i_);
+    }
+    push(std::move(s));
   }
 
   void stack_global() {
@@ -197,7 +275,7 @@ class Rewriter {
   }
 
   void reduce() {
-    Sym args = pop();
+    Sym args = pop_any();
     if (stack_.empty()) refuse("a REDUCE without a callable");
     if (stack_.back().virt) {  // OrderedDict(...): only OrderedDict() (what __reduce__ of every OrderedDict gives)
       Sym callable = std::move(stack_.back());
@@ -212,15 +290,85 @@ class Rewriter {
       ++ordered_dicts_;
       return;
     }
-    Sym callable = pop();
+    call(args, /*newobj=*/false);
+  }
+
+  // NEWOBJ / REDUCE on anything but the OrderedDict global: `cls()` and `defaultdict(f)` of a class global are
+  // remembered as instances that become EMPTY_DICT at the end if their class proves a dict subclass.
+  void call(Sym args, bool newobj) {
+    Sym callable = pop_any();
     Sym r = value();
     r.first = std::min(callable.first, args.first);
+    const bool empty = args.kind == Kind::EmptyTuple && args.memo_ops.empty();
+    const bool factory = !newobj && args.factory >= 0 && callable.global >= 0 &&
+                         globals_[static_cast<size_t>(callable.global)].name == "collections.defaultdict";
+    if (callable.global >= 0 && (empty || factory)) {
+      Instance in{callable.global, i_, {args.producer}, factory ? args.factory : -1, {}};
+      in.drops.insert(in.drops.end(), args.memo_ops.begin(), args.memo_ops.end());
+      ++globals_[static_cast<size_t>(callable.global)].instances;
+      if (factory) ++globals_[static_cast<size_t>(args.factory)].factory_uses;
+      r.inst = static_cast<int>(instances_.size());
+      instances_.push_back(std::move(in));
+    } else {
+      note_use(callable, "called with arguments by");
+      note_use(args, "as arguments of");
+    }
     push(std::move(r));
+  }
+
+  // Instances whose class was filled by SETITEM(S) become plain dicts: every push of the class (and of a
+  // defaultdict's factory) and the argument tuple are dropped, the call becomes EMPTY_DICT, BUILD becomes SETITEM.
+  void resolve_dict_subclasses() {
+    for (const Instance& in : instances_) {
+      const GlobalInfo& g = globals_[static_cast<size_t>(in.cls)];
+      if (!g.filled) continue;
+      if (!g.misuse.empty())
+        throw Refused{fmt::format("{}, a dict subclass, used other than as {}() filled by SETITEMS ({})", g.name,
+                                  g.name, g.misuse)};
+      if (g.factory_uses > 0)
+        throw Refused{fmt::format("{}, a dict subclass, also used as a defaultdict factory", g.name)};
+      if (in.factory >= 0) {
+        const GlobalInfo& f = globals_[static_cast<size_t>(in.factory)];
+        if (!f.misuse.empty() || f.instances > 0)
+          throw Refused{fmt::format("a defaultdict whose factory {} is also used elsewhere ({})", f.name,
+                                    f.misuse.empty() ? "called" : f.misuse)};
+      }
+      for (const InstanceBuild& b : in.builds) {
+        if (b.self) throw Refused{fmt::format("{}, a dict subclass, given itself as BUILD state", g.name)};
+        if (b.in_mark) throw Refused{fmt::format("a BUILD of {}, a dict subclass, inside an open MARK", g.name)};
+      }
+    }
+    for (size_t k = 0; k < instances_.size(); ++k) {
+      const Instance& in = instances_[k];
+      if (!globals_[static_cast<size_t>(in.cls)].filled) continue;
+      for (size_t d : globals_[static_cast<size_t>(in.cls)].drops) emit(d, "");
+      if (in.factory >= 0)
+        for (size_t d : globals_[static_cast<size_t>(in.factory)].drops) emit(d, "");
+      for (size_t d : in.drops) emit(d, "");
+      emit(in.call, std::string(1, static_cast<char>(op::kEmptyDict)));
+      for (const InstanceBuild& b : in.builds) {
+        prefix_[b.state_first] += binunicode(kPickleBuildStateKey);
+        emit(b.op, std::string(1, static_cast<char>(op::kSetItem)));
+        ++build_states_;
+      }
+      ++dict_subclasses_;
+    }
   }
 
   void build() {
     Sym state = pop();
-    Sym target = pop();
+    Sym target = pop_any();
+    if (target.inst >= 0) {  // decided at the end (resolve_dict_subclasses); the state may be the instance itself
+      const bool in_mark = !marks_.empty() && marks_.back().depth > stack_.size();
+      instances_[static_cast<size_t>(target.inst)].builds.push_back(
+          InstanceBuild{i_, state.first, in_mark, state.inst == target.inst});
+      Sym r = value();
+      r.first = std::min(target.first, state.first);
+      r.inst = target.inst;
+      push(std::move(r));
+      return;
+    }
+    note_use(target, "given state by");
     if (target.kind == Kind::OdDict) {
       // LibTorch would read the dict as a callable index. Keep the state as an item instead: push the key right
       // before the state's first opcode and SETITEM. Valid only if no MARK is open between target and state.
@@ -234,6 +382,18 @@ class Rewriter {
     }
     Sym r = value();
     r.first = std::min(target.first, state.first);
+    push(std::move(r));
+  }
+
+  // `(f,)` of a class global f pushed by one opcode: maybe a defaultdict's factory (see call()).
+  void tuple1() {
+    Sym f = pop_any();
+    Sym r = value();
+    r.first = f.first;
+    if (f.global >= 0 && f.first == f.producer)
+      r.factory = f.global;
+    else
+      note_use(f, "as a value");
     push(std::move(r));
   }
 
@@ -285,9 +445,9 @@ class Rewriter {
       case op::kStackGlobal: stack_global(); break;
       case op::kReduce: reduce(); break;
       case op::kBuild: build(); break;
-      case op::kNewObj: combine(2); break;
+      case op::kNewObj: call(pop_any(), /*newobj=*/true); break;
       case op::kBinPersId: combine(1); break;
-      case op::kTuple1: combine(1); break;
+      case op::kTuple1: tuple1(); break;
       case op::kTuple2: combine(2); break;
       case op::kTuple3: combine(3); break;
       case op::kTuple: case op::kList: case op::kDict: {
@@ -295,17 +455,21 @@ class Rewriter {
         r.first = pop_to_mark();
         push(std::move(r));
       } break;
-      case op::kSetItems: case op::kAppends:
+      case op::kSetItems:
         pop_to_mark();
-        top();
+        fill_top();
+        break;
+      case op::kAppends:
+        pop_to_mark();
+        note_use(top(), "filled by");
         break;
       case op::kSetItem:
         pop(), pop();
-        top();
+        fill_top();
         break;
       case op::kAppend:
         pop();
-        top();
+        note_use(top(), "filled by");
         break;
       default: refuse("a pickle opcode LibTorch does not support");
     }

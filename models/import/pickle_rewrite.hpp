@@ -15,6 +15,18 @@
 //  - translates protocol 3/4 opcodes to protocol 2: FRAME dropped, MEMOIZE → BINPUT/LONG_BINPUT n,
 //    SHORT_BINUNICODE/BINUNICODE8 → BINUNICODE, STACK_GLOBAL → GLOBAL (its two string pushes dropped; a later fetch
 //    of their memo slot pushes the string itself), and LONG1 sign-extended to the 8 bytes LibTorch requires.
+// Other dict subclasses (Lightning's AttributeDict `hyper_parameters`, mmengine ConfigDict, collections.defaultdict):
+// LibTorch resolves the class to a placeholder and leaves `cls()` (GLOBAL, EMPTY_TUPLE, NEWOBJ) as the class's index,
+// so the SETITEMS that pickle writes next fail ("Expected GenericDict but got Int"/"Object"). Only SETITEM(S) on the
+// result shows that a class is a dict subclass, so the rewrite remembers every push of each non-torch class global
+// (module not torch, torch.*, __torch__) and every `cls()` (EMPTY_TUPLE NEWOBJ or EMPTY_TUPLE REDUCE) and
+// `collections.defaultdict(f)` (f one global push, TUPLE1, REDUCE), and decides at the end: a class some instance of
+// which was filled by SETITEM(S) is a dict subclass, and then all its instances become EMPTY_DICT (the class pushes,
+// their memo stores, the argument tuple and the defaultdict factory dropped; a later BUILD kept as for OrderedDict).
+// A class never so filled (a `Config` instance given BUILD only) is left to LibTorch's placeholder. Such a dict
+// class (or factory) used any other way — called with other arguments, stored as a value, a BUILD state that is the
+// instance itself (addict/ConfigDict's __getstate__) — is refused, as is a defaultdict whose factory is not one
+// global (functools.partial, a callable instance).
 // Anything else (other opcodes LibTorch lacks, the OrderedDict global used other than as `OrderedDict()`, a memo
 // slot stored twice) is refused and named; the caller then leaves the stream as it was.
 #pragma once
@@ -32,7 +44,8 @@ struct PickleRewrite {
                           ///< pickle with nothing to change); the input itself when refused
   int protocol = 0;       ///< the input's PROTO (0 when it has none)
   int ordered_dicts = 0;  ///< OrderedDict() calls turned into plain dicts
-  int build_states = 0;   ///< OrderedDict BUILD states kept under kPickleBuildStateKey
+  int build_states = 0;   ///< OrderedDict and dict-subclass BUILD states kept under kPickleBuildStateKey
+  int dict_subclasses = 0;  ///< instances of other dict subclasses (AttributeDict, defaultdict) made plain dicts
   std::string refused;    ///< "" on success, else the construct that stopped the rewrite ("opcode BINBYTES at byte 9")
 };
 

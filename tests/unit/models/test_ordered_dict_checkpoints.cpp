@@ -23,6 +23,20 @@ namespace {
 
 const char* kScript = R"PY(
 import sys, collections, torch, timm, safetensors.torch as st
+LIGHTNING_ATTRIBUTE_DICT = """
+class AttributeDict(dict):
+    def __getattr__(self, key):
+        try:
+            return self[key]
+        except KeyError as e:
+            raise AttributeError(key) from e
+    def __setattr__(self, key, val):
+        self[key] = val
+    def __delattr__(self, item):
+        if item not in self:
+            raise KeyError(item)
+        del self[item]
+"""
 OD = collections.OrderedDict
 d = sys.argv[1]
 torch.manual_seed(0)
@@ -57,8 +71,48 @@ torch.save(nested, f'{d}/nested_od.pth')
 torch.save(nested, f'{d}/nested_od_p4.pth', pickle_protocol=4)
 # Python bytes (SHORT_BINBYTES in protocol 4): LibTorch has no such opcode
 torch.save({'w': torch.ones(1), 'blob': b'\x00\x01'}, f'{d}/bytes_p4.pth', pickle_protocol=4)
-# a dict subclass other than OrderedDict
-torch.save({'w': torch.ones(1), 'counts': collections.defaultdict(list, a=[1])}, f'{d}/defaultdict.pth')
+# collections.defaultdict with a factory that is one global loads; with a callable instance as factory it cannot
+torch.save({'w': torch.ones(1), 'counts': collections.defaultdict(list, a=[1]),
+            'more': collections.defaultdict(list, b=[2])}, f'{d}/defaultdict.pth')
+import os
+for rel, src in {'lightning/__init__.py': '', 'lightning/fabric/__init__.py': '',
+                 'lightning/fabric/utilities/__init__.py': '', 'pytorch_lightning/__init__.py': '',
+                 'pytorch_lightning/utilities/__init__.py': '',
+                 # Lightning's AttributeDict (lightning.fabric.utilities.data; older: pytorch_lightning.utilities.parsing)
+                 'lightning/fabric/utilities/data.py': LIGHTNING_ATTRIBUTE_DICT,
+                 'pytorch_lightning/utilities/parsing.py': LIGHTNING_ATTRIBUTE_DICT,
+                 'clcp_cfg.py': 'class Config:\n    def __init__(self): self.depth = 12\n'
+                                'class Factory:\n    def __init__(self): self.kind = "list"\n'
+                                '    def __call__(self): return []\n'}.items():
+    os.makedirs(os.path.dirname(f'{d}/py/{rel}'), exist_ok=True)
+    open(f'{d}/py/{rel}', 'w').write(src)
+sys.path.insert(0, f'{d}/py')
+import clcp_cfg, lightning.fabric.utilities.data as new_pl, pytorch_lightning.utilities.parsing as old_pl
+torch.save({'w': torch.ones(1), 'counts': collections.defaultdict(clcp_cfg.Factory(), a=[1])},
+           f'{d}/defaultdict_factory.pth')
+# a CLCP pretraining .ckpt as Lightning writes it (trainer.save_checkpoint after self.save_hyperparameters())
+clcp = OD(('image_encoder.model.' + k, v) for k, v in body)
+clcp['image_encoder.projection.weight'] = torch.randn(256, 384)
+clcp['lidar_encoder.stem.weight'] = torch.randn(8, 3)
+clcp['point_cloud_encoder.conv0.weight'] = torch.randn(4, 4)
+clcp['temperature'] = torch.tensor(0.07)
+clcp._metadata = OD((('image_encoder.model.' + k) if k else k, v) for k, v in sd._metadata.items())
+st.save_file({k: v.contiguous() for k, v in clcp.items()}, f'{d}/clcp_lightning.safetensors')
+for AD, name, proto in ((new_pl.AttributeDict, 'clcp_lightning.ckpt', 2), (old_pl.AttributeDict, 'clcp_lightning_p4.ckpt', 4)):
+    hp = AD(lr=1e-3, batch_size=256, optimizer=AD(name='AdamW', betas=(0.9, 0.999)), model_cfg=clcp_cfg.Config())
+    ckpt = {'epoch': 19, 'global_step': 12340, 'pytorch-lightning_version': '2.1.0', 'state_dict': clcp,
+            'loops': {'fit_loop': {'state_dict': {}, 'epoch_progress': {'total': {'ready': 20, 'completed': 19}}}},
+            'callbacks': {"ModelCheckpoint{'monitor': 'val_loss', 'mode': 'min'}":
+                          {'monitor': 'val_loss', 'best_model_score': torch.tensor(0.25),
+                           'best_model_path': 'exp1/epoch=19_val_loss=0.25.ckpt',
+                           'kth_best_model_paths': {'exp1/epoch=19_val_loss=0.25.ckpt': torch.tensor(0.25)}}},
+            'optimizer_states': [{'state': {0: {'step': torch.tensor(3.0), 'exp_avg': torch.zeros(4)}},
+                                  'param_groups': [{'lr': 1e-3, 'betas': (0.9, 0.999), 'params': [0]}]}],
+            'lr_schedulers': [{'T_max': 100, 'base_lrs': [1e-3], 'last_epoch': 19, '_step_count': 20}],
+            'hparams_name': 'kwargs', 'hyper_parameters': hp}
+    torch.save(ckpt, f'{d}/{name}', pickle_protocol=proto)
+    back = torch.load(f'{d}/{name}', weights_only=False)
+    assert type(back['hyper_parameters']) is AD and back['hyper_parameters'].optimizer.name == 'AdamW'
 print('ok')
 )PY";
 
@@ -174,13 +228,48 @@ TEST_CASE("Nested OrderedDicts load, and a key or value spelling the OrderedDict
   }
 }
 
-TEST_CASE("A protocol-4 pickle with an opcode LibTorch lacks, or a defaultdict, stops with one line naming it", "[import][ordered-dict]") {
+TEST_CASE("A protocol-4 pickle with an opcode LibTorch lacks, or a defaultdict whose factory is an object, stops with "
+          "one line naming it",
+          "[import][ordered-dict]") {
   SKIP_WITHOUT_PYTHON();
   const auto e = error_of([] { clcp::read_checkpoint(fixtures() / "bytes_p4.pth"); });
   CHECK_THAT(e, Catch::Contains("bytes_p4.pth") && Catch::Contains("protocol 4") && Catch::Contains("SHORT_BINBYTES") &&
                     Catch::Contains("safetensors.torch") && Catch::Contains("README.md"));
   CHECK(e.find('\n') == std::string::npos);
-  CHECK_THAT(error_of([] { clcp::read_checkpoint(fixtures() / "defaultdict.pth"); }),
-             Catch::Contains("defaultdict.pth") && Catch::Contains("dict subclass other than OrderedDict") &&
+  CHECK_THAT(error_of([] { clcp::read_checkpoint(fixtures() / "defaultdict_factory.pth"); }),
+             Catch::Contains("defaultdict_factory.pth") && Catch::Contains("dict subclass other than OrderedDict") &&
                  Catch::Contains("safetensors.torch"));
+}
+
+TEST_CASE("A collections.defaultdict(list) filled with items loads, its factory dropped", "[import][ordered-dict]") {
+  SKIP_WITHOUT_PYTHON();
+  const auto f = clcp::read_checkpoint(fixtures() / "defaultdict.pth");
+  REQUIRE(f.tensors.size() == 1);
+  CHECK(torch::equal(f.tensors.at("w"), torch::ones(1)));
+  CHECK(f.placeholders.empty());  // neither collections.defaultdict nor __builtin__.list reached LibTorch
+}
+
+TEST_CASE("A CLCP Lightning .ckpt with AttributeDict hyper_parameters loads from protocol 2 and protocol 4 as the "
+          "safetensors save, and maps as clcp-lightning",
+          "[import][ordered-dict]") {
+  SKIP_WITHOUT_PYTHON();
+  const auto want = clcp::load_safetensors(fixtures() / "clcp_lightning.safetensors");
+  REQUIRE(want.size() == 150 + 4);
+  auto body = clcp::load_safetensors(fixtures() / "timm.safetensors");
+  body.erase("head.weight");
+  body.erase("head.bias");
+  for (const std::string file : {"clcp_lightning.ckpt", "clcp_lightning_p4.ckpt"}) {
+    INFO(file);
+    const auto f = clcp::read_checkpoint(fixtures() / file);
+    CHECK(f.container == "torch-zip");
+    CHECK(f.wrapper == "lightning");
+    // AttributeDict became a dict; the plain class in hyper_parameters stays a placeholder.
+    CHECK(f.placeholders == std::vector<std::string>{"clcp_cfg.Config"});
+    require_exact(f.tensors, want);
+    const auto w = clcp::import_vit_weights(fixtures() / file);
+    CHECK(w.mapped.layout == "clcp-lightning");
+    CHECK(w.mapped.dropped == std::vector<std::string>{"image_encoder.projection.weight", "lidar_encoder.stem.weight",
+                                                       "point_cloud_encoder.conv0.weight", "temperature"});
+    require_exact(w.mapped.tensors, body);
+  }
 }

@@ -187,3 +187,107 @@ TEST_CASE("What the rewrite cannot prove right is refused by name and the input 
   CHECK_THAT(clcp::rewrite_pickle_for_libtorch("(dp0\n."s).refused, Catch::Contains("without PROTO"));
   CHECK_THAT(clcp::rewrite_pickle_for_libtorch("\x80\x02X\x09\x00"s).refused, Catch::Contains("truncated"));
 }
+
+TEST_CASE("A dict subclass made by EMPTY_TUPLE NEWOBJ and filled by SETITEMS (Lightning's AttributeDict) becomes "
+          "EMPTY_DICT, nested and re-fetched instances too",
+          "[pickle]") {
+  // As pickle writes AttributeDict(a=1, n=AttributeDict(x=2)) at protocol 2: GLOBAL 'm AD' | BINPUT 0 | EMPTY_TUPLE
+  // NEWOBJ | BINPUT 1 | MARK 'a' 1 'n' BINGET 0 EMPTY_TUPLE NEWOBJ BINPUT 2 'x' 2 SETITEM SETITEMS | STOP
+  const std::string in = "\x80\x02" "cm\nAD\nq\x00)\x81q\x01("s + binunicode("a") + "K\x01" + binunicode("n") +
+                         "h\x00)\x81q\x02"s + binunicode("x") + "K\x02su.";
+  const auto r = clcp::rewrite_pickle_for_libtorch(in);
+  CHECK(r.refused == "");
+  CHECK(r.dict_subclasses == 2);
+  CHECK(r.ordered_dicts == 0);
+  // The class pushes (GLOBAL, its BINPUT 0, the BINGET 0) and EMPTY_TUPLE vanish; NEWOBJ becomes EMPTY_DICT.
+  CHECK(r.bytes == "\x80\x02}q\x01("s + binunicode("a") + "K\x01" + binunicode("n") + "}q\x02" + binunicode("x") +
+                       "K\x02su.");
+  const auto v = libtorch_unpickle(r.bytes);
+  CHECK(item(v, "a").toInt() == 1);
+  CHECK(item(item(v, "n"), "x").toInt() == 2);
+  // The protocol-4 form (STACK_GLOBAL, MEMOIZE) gives the same dict.
+  const std::string body4 = short_binunicode("m") + "\x94" + short_binunicode("AD") + "\x94\x93\x94)\x81\x94(" +
+                            short_binunicode("a") + "\x94K\x01u.";
+  const auto r4 = clcp::rewrite_pickle_for_libtorch("\x80\x04"s + body4);
+  CHECK(r4.refused == "");
+  CHECK(r4.dict_subclasses == 1);
+  CHECK(r4.bytes == "\x80\x02}q\x03("s + binunicode("a") + "q\x04K\x01u.");
+  // EMPTY_TUPLE REDUCE (cls() at protocol 0/1 style) and a class of __main__ (which LibTorch itself cannot resolve).
+  const auto red = clcp::rewrite_pickle_for_libtorch("\x80\x02" "c__main__\nAD\n)R("s + binunicode("a") + "K\x01u.");
+  CHECK(red.refused == "");
+  CHECK(red.bytes == "\x80\x02}("s + binunicode("a") + "K\x01u.");
+  CHECK(item(libtorch_unpickle(red.bytes), "a").toInt() == 1);
+}
+
+TEST_CASE("A dict subclass's BUILD state (its __dict__) is kept under the BUILD-state key, and a class given BUILD "
+          "only stays LibTorch's placeholder",
+          "[pickle]") {
+  // AD() SETITEMS then BUILD {'k': 3}
+  const std::string in = "\x80\x02" "cm\nAD\nq\x00)\x81q\x01("s + binunicode("a") + "K\x01u}q\x02" + binunicode("k") +
+                         "K\x03sb.";
+  const auto r = clcp::rewrite_pickle_for_libtorch(in);
+  CHECK(r.refused == "");
+  CHECK(r.dict_subclasses == 1);
+  CHECK(r.build_states == 1);
+  CHECK(r.bytes == "\x80\x02}q\x01("s + binunicode("a") + "K\x01u" + binunicode(clcp::kPickleBuildStateKey) +
+                       "}q\x02" + binunicode("k") + "K\x03ss.");
+  const auto v = libtorch_unpickle(r.bytes);
+  CHECK(item(v, "a").toInt() == 1);
+  CHECK(item(item(v, clcp::kPickleBuildStateKey), "k").toInt() == 3);
+  // {'cfg': Config() given BUILD {'k': 3}, 'hp': AD(a=1)}: only AD is proven a dict; Config keeps its bytes.
+  const std::string cfg = "cm\nConfig\nq\x01)\x81q\x02}q\x03"s + binunicode("k") + "K\x03sb";
+  const std::string mixed = "\x80\x02}q\x00("s + binunicode("cfg") + cfg + binunicode("hp") + "cm\nAD\nq\x04)\x81q\x05" +
+                            binunicode("a") + "K\x01su.";
+  const auto m = clcp::rewrite_pickle_for_libtorch(mixed);
+  CHECK(m.refused == "");
+  CHECK(m.dict_subclasses == 1);
+  CHECK(m.build_states == 0);
+  CHECK(m.bytes == "\x80\x02}q\x00("s + binunicode("cfg") + cfg + binunicode("hp") + "}q\x05" + binunicode("a") +
+                       "K\x01su.");
+  // An instance never filled (empty, or BUILD only) is left as it was.
+  const std::string empty = "\x80\x02" "cm\nAD\nq\x00)\x81q\x01."s;
+  CHECK(clcp::rewrite_pickle_for_libtorch(empty).bytes == empty);
+}
+
+TEST_CASE("collections.defaultdict(list) filled by SETITEM becomes EMPTY_DICT, its factory dropped", "[pickle]") {
+  // As pickle writes {'x': defaultdict(list, a=[1]), 'y': defaultdict(list, b=[])} at protocol 2; the second
+  // re-fetches both globals (BINGET 1, BINGET 2).
+  const std::string dd1 = "ccollections\ndefaultdict\nq\x01" "c__builtin__\nlist\nq\x02\x85q\x03Rq\x04"s +
+                          binunicode("a") + "]q\x05K\x01" "as";
+  const std::string dd2 = "h\x01h\x02\x85q\x06Rq\x07"s + binunicode("b") + "]q\x08s";
+  const std::string in = "\x80\x02}q\x00("s + binunicode("x") + dd1 + binunicode("y") + dd2 + "u.";
+  const auto r = clcp::rewrite_pickle_for_libtorch(in);
+  CHECK(r.refused == "");
+  CHECK(r.dict_subclasses == 2);
+  CHECK(r.bytes == "\x80\x02}q\x00("s + binunicode("x") + "}q\x04" + binunicode("a") + "]q\x05K\x01" "as" +
+                       binunicode("y") + "}q\x07" + binunicode("b") + "]q\x08su.");
+  const auto v = libtorch_unpickle(r.bytes);
+  CHECK(item(item(v, "x"), "a").toList().get(0).toInt() == 1);
+  CHECK(item(item(v, "y"), "b").toList().size() == 0);
+  // A factory that is not one global (here a Factory() instance) is not rewritten: the stream stays as it was and
+  // LibTorch's unpickler then fails on it (checkpoint_reader names "a dict subclass other than OrderedDict").
+  const std::string partial = "\x80\x02" "ccollections\ndefaultdict\nq\x00" "cm\nFactory\n)\x81\x85R"s +
+                              binunicode("a") + "K\x01s.";
+  const auto p = clcp::rewrite_pickle_for_libtorch(partial);
+  CHECK(p.dict_subclasses == 0);
+  CHECK(p.bytes == partial);
+}
+
+TEST_CASE("A dict subclass used other than as cls() filled by SETITEMS is refused by name", "[pickle]") {
+  // {'cls': AD, 'i': AD(a=1)}: the class itself is a value, so its pushes cannot be dropped.
+  const std::string as_value = "\x80\x02}("s + binunicode("cls") + "cm\nAD\nq\x00"s + binunicode("i") + "h\x00)\x81("s +
+                               binunicode("a") + "K\x01uu.";
+  const auto a = clcp::rewrite_pickle_for_libtorch(as_value);
+  CHECK_THAT(a.refused, Catch::Contains("m.AD, a dict subclass, used other than as m.AD() filled by SETITEMS") &&
+                            Catch::Contains("SETITEMS at byte"));
+  CHECK(a.bytes == as_value);
+  // addict/ConfigDict: __getstate__ returns the instance itself (BINGET of its own slot, then BUILD).
+  const auto self = clcp::rewrite_pickle_for_libtorch("\x80\x02" "cm\nAD\nq\x00)\x81q\x01("s + binunicode("a") +
+                                                      "K\x01uh\x01" "b.");
+  CHECK_THAT(self.refused, Catch::Contains("m.AD, a dict subclass, given itself as BUILD state"));
+  // The factory global also used as a value.
+  const std::string factory_twice = "\x80\x02}("s + binunicode("f") + "cm\nmake\nq\x00"s + binunicode("d") +
+                                    "ccollections\ndefaultdict\nh\x00\x85R"s + binunicode("a") + "K\x01su.";
+  CHECK_THAT(clcp::rewrite_pickle_for_libtorch(factory_twice).refused,
+             Catch::Contains("a defaultdict whose factory m.make is also used elsewhere"));
+}
