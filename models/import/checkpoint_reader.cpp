@@ -54,11 +54,15 @@ std::string diagnose(const std::string& msg, const PlaceholderClasses& classes, 
                        "filled by SETITEMS, as torch.save writes; here: {}; LibTorch's unpickler turns it into None, "
                        "pytorch#100741)",
                        rw.refused.empty() ? "unknown" : rw.refused);
+  // Dict subclasses the rewrite turned into dicts never get here; these are the ones it could not prove safe.
+  const std::string why = rw.refused.empty() ? "" : "; not rewritten: " + rw.refused;
   if (msg.find("Expected GenericDict but got Object") != std::string::npos)
-    return "a dict subclass other than OrderedDict (e.g. collections.defaultdict), which LibTorch rebuilds as an "
-           "object SETITEMS cannot fill";
+    return fmt::format("a dict subclass other than OrderedDict (e.g. a collections.defaultdict whose default_factory "
+                       "is not a single global such as list), which LibTorch rebuilds as an object SETITEMS cannot "
+                       "fill{}",
+                       why);
   if (msg.find("Expected GenericDict but got Int") != std::string::npos && !classes.last.empty())
-    return fmt::format("an instance of {} that is a dict subclass", classes.last);
+    return fmt::format("an instance of {} that is a dict subclass{}", classes.last, why);
   if (const auto at = msg.find("Unknown pickler class id"); at != std::string::npos)
     return fmt::format("an instance of __main__.{} (a class defined in the saving script; LibTorch reserves "
                        "__main__ and cannot resolve it)",

@@ -6,13 +6,15 @@
 // `collections.OrderedDict` — every `torch.save(model.state_dict())`, LIP-Loc's best.pth, timm .pth, the
 // `state_dict`/`meta` of mmseg/mmengine and Lightning files (LibTorch alone turns it into None, pytorch#100741; its
 // `_metadata` BUILD state is kept under kPickleBuildStateKey, never as a tensor) — and pickle protocols 3–5
-// (torch.save(..., pickle_protocol=4)). Then LibTorch rebuilds plain dicts, lists, tuples, str/int/float/bool/None,
+// (torch.save(..., pickle_protocol=4)), and other dict subclasses filled by SETITEMS (Lightning's AttributeDict
+// `hyper_parameters`, addict/mmengine ConfigDict, collections.defaultdict(list)) become plain dicts. Then LibTorch rebuilds plain dicts, lists, tuples, str/int/float/bool/None,
 // tensors, and instances of Python classes from importable modules (NEWOBJ + BUILD, e.g. a `class Config: …` in
 // Lightning's hyper_parameters, or REDUCE with arguments: sets, protocol-2 bytes) as placeholder objects that are
 // ignored. What still fails, reported by name with the README's one-line safetensors conversion: classes defined in
 // the saving script (`__main__.X`, reserved by LibTorch), objects rebuilt with arguments and then state (REDUCE +
-// BUILD: numpy arrays, dtypes and scalars, named by class), dict subclasses other than OrderedDict
-// (collections.defaultdict, mmengine ConfigDict: LibTorch makes an object that SETITEMS cannot fill), ints longer
+// BUILD: numpy arrays, dtypes and scalars, named by class), dict subclasses the rewrite cannot prove safe (a
+// defaultdict whose factory is not one global, a dict class also used as a value: LibTorch makes an object that
+// SETITEMS cannot fill), ints longer
 // than 64 bit, opcodes LibTorch lacks (protocol 3+ bytes, sets/frozensets in protocol 4, POP/DUP of recursive
 // objects, protocol 0/1 text opcodes), and the legacy (pre-1.6, non-zip) torch.save format.
 #pragma once

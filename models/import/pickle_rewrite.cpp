@@ -59,7 +59,8 @@ struct GlobalInfo {
 // BUILD on an instance: kept as SETITEM under kPickleBuildStateKey if the instance becomes a dict.
 struct InstanceBuild {
   size_t op, state_first;
-  bool in_mark, self;
+  bool in_mark;
+  bool self;  // the state is one fetch of the instance itself (addict.Dict's __getstate__: `return self`)
 };
 
 // `cls()` (EMPTY_TUPLE NEWOBJ / EMPTY_TUPLE REDUCE) or `defaultdict(f)` (f, TUPLE1, REDUCE).
@@ -334,8 +335,7 @@ class Rewriter {
                                     f.misuse.empty() ? "called" : f.misuse)};
       }
       for (const InstanceBuild& b : in.builds) {
-        if (b.self) throw Refused{fmt::format("{}, a dict subclass, given itself as BUILD state", g.name)};
-        if (b.in_mark) throw Refused{fmt::format("a BUILD of {}, a dict subclass, inside an open MARK", g.name)};
+        if (b.in_mark && !b.self) throw Refused{fmt::format("a BUILD of {}, a dict subclass, inside an open MARK", g.name)};
       }
     }
     for (size_t k = 0; k < instances_.size(); ++k) {
@@ -347,6 +347,11 @@ class Rewriter {
       for (size_t d : in.drops) emit(d, "");
       emit(in.call, std::string(1, static_cast<char>(op::kEmptyDict)));
       for (const InstanceBuild& b : in.builds) {
+        if (b.self) {  // __setstate__(self) of a dict holding its items already: nothing to keep
+          emit(b.state_first, "");
+          emit(b.op, "");
+          continue;
+        }
         prefix_[b.state_first] += binunicode(kPickleBuildStateKey);
         emit(b.op, std::string(1, static_cast<char>(op::kSetItem)));
         ++build_states_;
@@ -361,7 +366,7 @@ class Rewriter {
     if (target.inst >= 0) {  // decided at the end (resolve_dict_subclasses); the state may be the instance itself
       const bool in_mark = !marks_.empty() && marks_.back().depth > stack_.size();
       instances_[static_cast<size_t>(target.inst)].builds.push_back(
-          InstanceBuild{i_, state.first, in_mark, state.inst == target.inst});
+          InstanceBuild{i_, state.first, in_mark, state.inst == target.inst && state.first == state.producer});
       Sym r = value();
       r.first = std::min(target.first, state.first);
       r.inst = target.inst;

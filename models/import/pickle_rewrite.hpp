@@ -24,9 +24,10 @@
 // which was filled by SETITEM(S) is a dict subclass, and then all its instances become EMPTY_DICT (the class pushes,
 // their memo stores, the argument tuple and the defaultdict factory dropped; a later BUILD kept as for OrderedDict).
 // A class never so filled (a `Config` instance given BUILD only) is left to LibTorch's placeholder. Such a dict
-// class (or factory) used any other way — called with other arguments, stored as a value, a BUILD state that is the
-// instance itself (addict/ConfigDict's __getstate__) — is refused, as is a defaultdict whose factory is not one
-// global (functools.partial, a callable instance).
+// class (or factory) used any other way (called with other arguments, stored as a value) is refused; a defaultdict
+// whose factory is not one global (functools.partial, a callable instance) is left as is and fails in LibTorch. A
+// BUILD whose state is the instance itself (addict.Dict, hence mmengine ConfigDict: __getstate__ returns self) is
+// dropped with its fetch: the dict holds its items already.
 // Anything else (other opcodes LibTorch lacks, the OrderedDict global used other than as `OrderedDict()`, a memo
 // slot stored twice) is refused and named; the caller then leaves the stream as it was.
 #pragma once
