@@ -120,6 +120,15 @@ TEST_CASE("the mmdet3d MinkUNet34-W32 checkpoint loads key for key with 37,873,2
   CHECK_THAT(all, Catch::Contains("parameters: 37873280 in the encoder (37875123 in the file"));
   CHECK_THAT(all, Catch::Contains("matches"));
   CHECK_THAT(all, Catch::Contains("loads into MinkUNet34-W32: yes, all 378 tensors"));
+  // A registry entry known only by mmdet's file-name prefix (as minkunet34-semantickitti, "bef6cad0") matches it.
+  const std::string name = file.filename().string();
+  const std::string prefix = name.substr(name.size() - 12, 8);
+  test::TempDir tmp;
+  write_atomic(tmp.path / "registry.json",
+               fmt::format(R"({{"inits": {{"minkunet-fixture": {{"description": "fixture", "encoder": "lidar", "files": ["{}"],
+                 "sha256": null, "sha256_prefix": "{}", "obtain": "tests"}}}}}})", name, prefix));
+  const auto with_entry = inspect_minkunet(file, tmp.path / "registry.json");
+  CHECK_THAT(fmt::format("{}", fmt::join(with_entry, "\n")), Catch::Contains("registry: minkunet-fixture (fixture)"));
 }
 
 TEST_CASE("the lidar tower of a CLCP Lightning checkpoint loads and the image tower is dropped", "[lidar]") {
