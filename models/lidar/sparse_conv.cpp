@@ -12,9 +12,11 @@ namespace {
 
 // out (zeros or a first dense term) += Σ over offsets of in[in_rows] · W[k] scattered to out_rows.
 torch::Tensor gather_gemm_scatter(torch::Tensor out, const torch::Tensor& in, const torch::Tensor& kernel,
-                                  const std::vector<OffsetPairs>& offsets, bool swap_rows, size_t first) {
+                                  const std::vector<OffsetPairs>& offsets, bool swap_rows, size_t first,
+                                  int64_t& macs) {
   for (size_t j = first; j < offsets.size(); ++j) {
     const auto& p = offsets[j];
+    macs += p.in_rows.size(0) * kernel.size(1) * kernel.size(2);
     const auto& src = swap_rows ? p.out_rows : p.in_rows;
     const auto& dst = swap_rows ? p.in_rows : p.out_rows;
     out = out.index_add(0, dst, in.index_select(0, src).mm(kernel[p.k]));
@@ -40,7 +42,10 @@ SparseTensor sparse_conv3d(const SparseTensor& x, const torch::Tensor& kernel, c
   if (x.feats.size(1) != cin)
     fail("sparse_conv3d: input has {} channels, the kernel {} expects {}", x.feats.size(1), shape_str(kernel), cin);
   const int64_t cout = kernel.size(-1);
-  if (o.kernel_size == 1) return x.with_feats(x.feats.mm(kernel));
+  if (o.kernel_size == 1) {
+    x.ctx->macs += x.feats.size(0) * kernel.size(0) * kernel.size(1);
+    return x.with_feats(x.feats.mm(kernel));
+  }
 
   if (o.kernel_size == 3) {
     auto& cache = x.ctx->submanifold;
@@ -49,13 +54,14 @@ SparseTensor sparse_conv3d(const SparseTensor& x, const torch::Tensor& kernel, c
     const KernelMap& m = it->second;
     // Centre offset first as one dense GEMM (identity map), then the others in ascending k (§1.7).
     auto out = x.feats.mm(kernel[13]);
-    return x.with_feats(gather_gemm_scatter(out, x.feats, kernel, m.offsets, false, 1));
+    x.ctx->macs += x.feats.size(0) * kernel.size(1) * kernel.size(2);
+    return x.with_feats(gather_gemm_scatter(out, x.feats, kernel, m.offsets, false, 1, x.ctx->macs));
   }
 
   if (!o.transposed) {
     const DownsampleMap& m = cached_downsample(x);
     auto out = torch::zeros({m.out_coords.size(0), cout}, x.feats.options());
-    return SparseTensor{gather_gemm_scatter(out, x.feats, kernel, m.offsets, false, 0), m.out_coords, 2 * x.stride,
+    return SparseTensor{gather_gemm_scatter(out, x.feats, kernel, m.offsets, false, 0, x.ctx->macs), m.out_coords, 2 * x.stride,
                         x.ctx};
   }
 
@@ -72,7 +78,7 @@ SparseTensor sparse_conv3d(const SparseTensor& x, const torch::Tensor& kernel, c
          m.out_coords.size(0));
   const auto& fine_coords = x.ctx->coords.at(fine);
   auto out = torch::zeros({fine_coords.size(0), cout}, x.feats.options());
-  return SparseTensor{gather_gemm_scatter(out, x.feats, kernel, m.offsets, true, 0), fine_coords, fine, x.ctx};
+  return SparseTensor{gather_gemm_scatter(out, x.feats, kernel, m.offsets, true, 0, x.ctx->macs), fine_coords, fine, x.ctx};
 }
 
 SparseConv3dImpl::SparseConv3dImpl(const SparseConvOptions& o) : options_(o) {

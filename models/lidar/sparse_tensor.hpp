@@ -20,6 +20,7 @@ struct SparseContext {
   std::map<int64_t, torch::Tensor> coords;        ///< stride → int64 [N_s, 4] coordinates (x, y, z, b)
   std::map<int64_t, KernelMap> submanifold;       ///< stride → the 3×3×3 stride-1 map at that stride
   std::map<int64_t, DownsampleMap> downsample;    ///< input stride s → the 2×2×2 stride-2 map s → 2s
+  int64_t macs = 0;  ///< multiply-accumulates of every convolution run on this context (Σ pairs · Cin · Cout)
 };
 
 struct SparseTensor {
