@@ -7,7 +7,7 @@
 #include "models/clcp/clcp_model.hpp"
 #include "models/clcp/info_nce.hpp"
 #include "models/state_dict.hpp"
-#include "python_oracle.hpp"
+#include "support/python_oracle.hpp"
 
 using namespace clcp;
 

@@ -8,7 +8,7 @@
 #include "models/lidar/import_minkunet.hpp"
 #include "models/safetensors.hpp"
 #include "suite/core/fsio.hpp"
-#include "python_oracle.hpp"
+#include "support/python_oracle.hpp"
 
 using namespace clcp;
 using namespace clcp::lidar;

@@ -6,7 +6,7 @@
 #include "dense_sparse_oracle.hpp"
 #include "models/lidar/kernel_map.hpp"
 #include "models/lidar/sparse_conv.hpp"
-#include "python_oracle.hpp"
+#include "support/python_oracle.hpp"
 
 using namespace clcp;
 using namespace clcp::lidar;

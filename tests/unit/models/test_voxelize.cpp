@@ -2,7 +2,7 @@
 #include <catch2/catch.hpp>
 
 #include "models/lidar/voxelize.hpp"
-#include "python_oracle.hpp"
+#include "support/python_oracle.hpp"
 
 using namespace clcp;
 using namespace clcp::lidar;
