@@ -1,10 +1,15 @@
-// `clcp-bench data synth`: renders the embedded default data (Cityscapes and ACDC layouts).
-// `clcp-bench data check --data-root DIR`: reads the splits a protocol needs and prints counts and manifest hashes.
+// `clcp-bench data synth`: renders the embedded default data (Cityscapes, ACDC and A2D2 layouts).
+// `clcp-bench data check --data-root DIR [--dataset a2d2]`: reads the splits a protocol needs (or the A2D2 pairs) and
+// prints counts and manifest hashes.
 #include <fmt/format.h>
 
 #include <iostream>
+#include <sstream>
 
 #include "suite/cli/commands.hpp"
+#include "suite/core/error.hpp"
+#include "suite/data/a2d2.hpp"
+#include "suite/data/a2d2_manifest.hpp"
 #include "suite/data/acdc.hpp"
 #include "suite/data/cityscapes.hpp"
 #include "suite/data/labels.hpp"
@@ -12,6 +17,64 @@
 #include "suite/data/synth/synth.hpp"
 
 namespace clcp::cli {
+
+namespace {
+
+// --data-root for a2d2: the camera_lidar_semantic folder itself, or a folder holding it (directly or under a2d2/,
+// as `data synth` writes it).
+std::filesystem::path a2d2_root(const std::filesystem::path& r) {
+  std::error_code ec;
+  for (const auto& c : {r / "a2d2" / "camera_lidar_semantic", r / "camera_lidar_semantic"})
+    if (std::filesystem::is_directory(c, ec)) return c;
+  return r;
+}
+
+void print_a2d2(const std::filesystem::path& root, const std::string& cams, double val_ratio) {
+  A2D2Options o;
+  o.val_ratio = val_ratio;
+  o.cams_lidars = cams;
+  const A2D2Dataset d = read_a2d2(root, o);
+  for (const auto& w : d.warnings) std::cerr << "warning: " << w << "\n";
+  const nlohmann::json m = a2d2_manifest(d);
+  std::cout << fmt::format("a2d2: {} (front_center {}x{}, {} lens, calibration {})\n", d.root.string(),
+                           d.camera.width, d.camera.height, d.camera.lens, d.camera.source.string());
+  std::cout << fmt::format("scenes: {}\n", d.scenes.size());
+  for (const auto& s : m["scenes"])
+    std::cout << fmt::format("  {}: {} pairs (train {}, val {})\n", s["scene"].get<std::string>(),
+                             s["pairs"].get<size_t>(), s["train"].get<size_t>(), s["val"].get<size_t>());
+  std::cout << fmt::format("pairs: {} (train {}, val {}; the last floor(n*{}) pairs of each scene are val)\n",
+                           d.pairs.size(), d.train.size(), d.val.size(), d.val_ratio);
+  std::cout << fmt::format("skipped: {}\n", d.skipped.size());
+  for (const auto& s : d.skipped)
+    std::cout << fmt::format("  {}: {}\n", s.file.lexically_relative(d.root).generic_string(), s.reason);
+  std::cout << fmt::format("manifest {}\n", m["hash"].get<std::string>());
+}
+
+// "clear=0.6,fog=0.1" → shares in kA2D2Conditions order; unnamed conditions get 0.
+std::array<double, 5> parse_condition_shares(const std::string& text) {
+  std::array<double, 5> out{};
+  std::stringstream ss(text);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    const size_t eq = item.find('=');
+    const std::string name = item.substr(0, eq);
+    size_t c = 0;
+    while (c < 5 && name != synth::kA2D2Conditions[c]) ++c;
+    double v = -1;
+    try {
+      if (eq != std::string::npos) v = std::stod(item.substr(eq + 1));
+    } catch (const std::exception&) {
+      v = -1;
+    }
+    if (c == 5 || !(v >= 0))
+      fail("--a2d2-conditions '{}': expected name=share pairs with names clear, fog, night, rain, snow and shares ≥ 0, "
+           "e.g. clear=0.6,fog=0.1,night=0.1,rain=0.1,snow=0.1", text);
+    out[c] = v;
+  }
+  return out;
+}
+
+}  // namespace
 
 void add_data(CLI::App& app) {
   auto* data = app.add_subcommand("data", "Generate the embedded default data, or check a dataset root");
@@ -32,23 +95,56 @@ void add_data(CLI::App& app) {
   synth->add_option("--acdc-per-condition", o->acdc_val_per_condition, "ACDC val images per condition (default 12)");
   synth->add_option("--severity", o->severity, "adverse-condition strength 0..3 (default 1)");
   synth->add_option("--threads", o->threads, "worker threads (never changes the output)");
-  synth->callback([o] {
+  synth->add_option("--a2d2-scenes", o->a2d2.scenes, "A2D2 scenes (drives) under a2d2/; 0 writes none (default 4)");
+  synth->add_option("--a2d2-frames", o->a2d2.frames, "A2D2 camera/lidar pairs per scene (default 8)");
+  synth->add_option("--a2d2-scale", o->a2d2.scale,
+                    "A2D2 camera resolution as a share of 1920x1208 (default 0.5: 960x604, crop 448)");
+  auto shares = std::make_shared<std::string>();
+  synth->add_option("--a2d2-conditions", *shares,
+                    "share of A2D2 frames per condition, e.g. clear=0.6,fog=0.1,night=0.1,rain=0.1,snow=0.1 (the "
+                    "default; conditions left out get 0)");
+  synth->callback([o, shares] {
+    if (!shares->empty()) o->a2d2.condition_share = parse_condition_shares(*shares);
     std::cerr << fmt::format("data synth: rendering {}x{} frames into {} (seed {})\n", o->width, o->height,
                              o->out.string(), o->seed);
     const auto s = synth::generate(*o);
     std::cerr << fmt::format(
         "data synth: wrote {} files in {:.1f}s: cityscapes train {}, val {}; acdc val {} per condition x 4\n",
         s.files_written, s.wall_seconds, s.cityscapes_train, s.cityscapes_val, s.acdc_per_condition);
+    if (s.a2d2_frames > 0)
+      std::cerr << fmt::format("data synth: a2d2 {} pairs ({} lidar points, {:.1f} MB) in {:.1f}s of worker time\n",
+                               s.a2d2_frames, s.a2d2_points, s.a2d2_bytes / 1e6, s.a2d2_seconds);
     std::cout << o->out.string() << "\n";
   });
 
-  auto* check = data->add_subcommand("check", "Read Cityscapes and ACDC under a root and print counts and hashes");
+  auto* check = data->add_subcommand(
+      "check", "Read a dataset root and print counts and manifest hashes (default: Cityscapes and ACDC; "
+               "--dataset a2d2: the A2D2 camera_lidar_semantic pairs, skipped files and split)");
   auto root = std::make_shared<std::string>("data/synth");
-  check->add_option("--data-root", *root, "folder holding cityscapes/ and acdc/ (default data/synth)");
-  check->callback([root] {
+  auto dataset = std::make_shared<std::string>("cityscapes+acdc");
+  auto cams = std::make_shared<std::string>();
+  auto val_ratio = std::make_shared<double>(0.15);
+  check->add_option("--data-root", *root,
+                    "folder holding cityscapes/ and acdc/; for a2d2: the camera_lidar_semantic folder, or a folder "
+                    "holding camera_lidar_semantic/ or a2d2/camera_lidar_semantic/ (default data/synth)");
+  check->add_option("--dataset", *dataset, "cityscapes+acdc (default), cityscapes, acdc or a2d2")
+      ->check(CLI::IsMember({"cityscapes+acdc", "cityscapes", "acdc", "a2d2"}));
+  check->add_option("--cams-lidars", *cams,
+                    "a2d2: the sensor calibration (default: <root>/cams_lidars.json, else <root>/../cams_lidars.json)");
+  check->add_option("--val-ratio", *val_ratio, "a2d2: share of each scene's last pairs that go to val (default 0.15)");
+  check->callback([root, dataset, cams, val_ratio] {
     const std::filesystem::path r(*root);
-    for (const auto& split : {read_cityscapes(r / "cityscapes", "train"), read_cityscapes(r / "cityscapes", "val"),
-                              read_acdc(r / "acdc", "val")})
+    if (*dataset == "a2d2") {
+      print_a2d2(a2d2_root(r), *cams, *val_ratio);
+      return;
+    }
+    std::vector<Split> splits;
+    if (*dataset != "acdc") {
+      splits.push_back(read_cityscapes(r / "cityscapes", "train"));
+      splits.push_back(read_cityscapes(r / "cityscapes", "val"));
+    }
+    if (*dataset != "cityscapes") splits.push_back(read_acdc(r / "acdc", "val"));
+    for (const auto& split : splits)
       std::cout << fmt::format("{}/{}: {} images, manifest {}\n", split.dataset, split.name, split.records.size(),
                                manifest_hash(split));
   });

@@ -56,7 +56,7 @@ const fs::path& small_synth_root() {
   static const fs::path root = [] {
     const fs::path dir = fs::temp_directory_path() / "clcp_cli_synth";
     const auto r = run_cli("data synth --out " + dir.string() +
-                           " --seed 5 --train-images 8 --val-images 4 --acdc-per-condition 2");
+                           " --seed 5 --train-images 8 --val-images 4 --acdc-per-condition 2 --a2d2-scenes 0");
     if (r.exit_code != 0) throw std::runtime_error("data synth failed: " + r.output);
     return dir;
   }();
