@@ -8,11 +8,13 @@
 //                        KeyError of torchsparse).
 // Weight parameter `kernel`: [K, Cin, Cout] for K = 27 or 8 (offset order of kernel_map.hpp), [Cin, Cout] for 1×1×1;
 // no bias (MinkUNet never sets one). Cross-correlation: out[o] = Σ_k in[o + s·offset_k] · kernel[k].
-// Computation: gather → GEMM → scatter per offset (index_select, mm, index_add on LibTorch ops, so autograd gives
-// the input and weight gradients); the centre offset of a submanifold conv is one dense GEMM first, then the other
-// offsets in ascending k — the summation order of torchsparse's CUDA kernel (§1.7). On CPU index_add is sequential,
-// so results are bit-identical run to run for a fixed thread count; on CUDA index_add uses atomics (not bitwise
-// deterministic, like torchsparse, §5.4).
+// Computation: gather → GEMM → scatter per offset on LibTorch ops (index_select, mm, index_add_), wrapped in one
+// custom autograd function per layer whose backward gathers the output gradient through the same map
+// (grad_in[src] += grad_out[dst]·W[k]ᵀ, grad_W[k] = in[src]ᵀ·grad_out[dst]); the centre offset of a submanifold
+// conv is one dense GEMM first, then the other offsets in ascending k — the summation order of torchsparse's CUDA
+// kernel (§1.7).
+// On CPU index_add_ is sequential, so results are bit-identical run to run for a fixed thread count; on CUDA it uses
+// atomics (not bitwise deterministic, like torchsparse, §5.4).
 #pragma once
 #include <torch/torch.h>
 
