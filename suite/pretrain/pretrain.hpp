@@ -25,15 +25,13 @@
 #include <vector>
 
 #include "models/clcp/clcp_model.hpp"
+#include "suite/data/pair_loader.hpp"
 #include "suite/pretrain/schedule.hpp"
 
 namespace clcp {
 
-struct PairBatch {
-  torch::Tensor images;               ///< [B, 3, 224, 224] float32, ImageNet-normalised RGB
-  std::vector<torch::Tensor> points;  ///< B clouds [N_b, 4] float32 (x, y, z, reflectance), each non-empty
-};
-
+/// Batches of one split: PairBatch (suite/data/pair_loader.hpp) holds images [B, 3, 224, 224] float32 and B clouds
+/// [N_b, 4] float32 (x, y, z, reflectance), each non-empty.
 struct PairSource {
   int64_t batches = 0;  ///< batches per epoch (drop_last)
   std::function<PairBatch(int64_t epoch, int64_t index)> batch;
