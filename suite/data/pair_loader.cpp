@@ -57,14 +57,13 @@ size_t PairLoader::record_at(uint64_t epoch, int64_t q) {
   return order(epoch)[static_cast<size_t>(q)];
 }
 
-std::shared_ptr<PairLoader::Slot> PairLoader::make_slot(uint64_t g) {
+std::shared_ptr<PairLoader::Slot> PairLoader::make_slot() {
   auto slot = std::make_shared<Slot>();
   const int64_t s = options_.out_size;
   slot->batch.images = torch::empty({batch_size_, 3, s, s}, torch::kFloat32);
   slot->batch.points.resize(static_cast<size_t>(batch_size_));
   slot->batch.indices.resize(static_cast<size_t>(batch_size_));
   slot->remaining = batch_size_;
-  (void)g;
   return slot;
 }
 
@@ -119,7 +118,7 @@ PairBatch PairLoader::batch(uint64_t epoch, int64_t i) {
     throw std::invalid_argument("PairLoader::batch: batch index outside [0, batches_per_epoch)");
   const uint64_t g = epoch * static_cast<uint64_t>(batches_per_epoch_) + static_cast<uint64_t>(i);
   if (workers_.empty()) {
-    auto slot = make_slot(g);
+    auto slot = make_slot();
     for (int64_t k = 0; k < batch_size_; ++k) fill_sample(*slot, g, k);
     return std::move(slot->batch);
   }
@@ -136,7 +135,7 @@ PairBatch PairLoader::batch(uint64_t epoch, int64_t i) {
   }
   for (uint64_t b = g; b <= last; ++b) {
     if (slots_.count(b)) continue;
-    slots_.emplace(b, make_slot(b));
+    slots_.emplace(b, make_slot());
     for (int64_t k = 0; k < batch_size_; ++k) tasks_.emplace(b, k);
   }
   work_cv_.notify_all();

@@ -69,7 +69,7 @@ class PairLoader {
   };
 
   const std::vector<uint32_t>& order(uint64_t epoch);  // requires order_mutex_
-  std::shared_ptr<Slot> make_slot(uint64_t g);
+  std::shared_ptr<Slot> make_slot();
   void fill_sample(Slot& slot, uint64_t g, int64_t k);
   void worker();
 
