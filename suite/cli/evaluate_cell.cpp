@@ -1,8 +1,8 @@
-// Evaluation of one model on a protocol's eval splits (kept apart from run_plan.cpp so the train and eval stages'
+// Evaluation of one model on a protocol's eval splits (kept apart from run_cell.cpp so the train and eval stages'
 // headers never meet in one translation unit).
 #include <chrono>
 
-#include "suite/cli/run_plan.hpp"
+#include "suite/cli/run.hpp"
 #include "suite/data/sample_io.hpp"
 #include "suite/eval/baseline.hpp"
 #include "suite/eval/evaluate.hpp"

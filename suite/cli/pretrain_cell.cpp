@@ -13,7 +13,7 @@
 #include "models/import/import_weights.hpp"
 #include "models/import/registry.hpp"
 #include "models/lidar/import_minkunet.hpp"
-#include "suite/cli/run_plan.hpp"
+#include "suite/cli/run.hpp"
 #include "suite/core/error.hpp"
 #include "suite/core/fsio.hpp"
 #include "suite/data/a2d2_manifest.hpp"
