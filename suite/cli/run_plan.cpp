@@ -8,13 +8,17 @@
 #include <csignal>
 #include <thread>
 
+#include "models/import/checkpoint_reader.hpp"
 #include "models/import/import_weights.hpp"
 #include "models/import/registry.hpp"
 #include "models/safetensors.hpp"
 #include "models/state_dict.hpp"
+#include "suite/cli/cell_guard.hpp"
+#include "suite/cli/threads.hpp"
 #include "suite/core/error.hpp"
 #include "suite/core/fsio.hpp"
 #include "suite/core/hash.hpp"
+#include "suite/core/signals.hpp"
 #include "suite/data/acdc.hpp"
 #include "suite/data/cityscapes.hpp"
 #include "suite/data/loader.hpp"
@@ -32,16 +36,11 @@ using nlohmann::json;
 
 namespace {
 
-std::atomic<bool> g_stop{false};
-void on_sigint(int) { g_stop = true; }
-
 double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
-int effective_threads(int requested) {
-  return requested > 0 ? requested : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
-}
+int effective_threads(int requested) { return resolve_threads(requested); }  // threads.hpp
 
 // A word as the shell reads it: quoted only when it holds characters the shell would interpret.
 std::string shell_word(const std::string& w) {
@@ -104,6 +103,7 @@ std::string init_sha256(const std::string& init) {
   // downloaded. A registry sha256 that is known must match.
   const ResolvedInit r = resolve_init(init, default_weights_lookup());
   if (r.random) return "";
+  check_weights_format(r.path);  // a PNG, JSON or empty file is named as such before any data is read
   const std::string sha = sha256_file(r.path);
   if (r.entry && r.entry->sha256 && *r.entry->sha256 != sha)
     fail("--init {}: {} has sha256 {}, the registry expects {}; it is not the published file ({})", init,
@@ -149,7 +149,9 @@ Segmenter build_model(const Protocol& p, const std::string& init, int64_t seed, 
 
 bool run_cell(const Protocol& p, const RunData& data, const CellSpec& spec, const RunOptions& o) {
   Bundle b = Bundle::for_cell(o.out, spec);
+  const CellLock lock = claim_cell(b, o.command_line, o.wait);  // one owner per cell; a dead owner → interrupted
   if (b.done() && !o.force) {
+    check_reusable(b, effective_threads(o.threads));  // verifies, and the same thread count
     spdlog::info("cell {}: already done ({}); not training again (use --force to re-run)", spec.id(), b.dir().string());
     return false;
   }
@@ -194,6 +196,7 @@ bool run_cell(const Protocol& p, const RunData& data, const CellSpec& spec, cons
     }
     TrainLoader loader(data.source_train, tp, static_cast<uint64_t>(spec.seed), p.batch_size, std::max(1, threads - 1),
                        2);
+    loader.set_end(static_cast<uint64_t>(p.max_iters));  // no prefetch (and no unseen decode failure) past the end
 
     const TrainableModel tm = segmenter_trainable(model, static_cast<uint64_t>(spec.seed));
     FinetuneConfig cfg;
@@ -210,7 +213,8 @@ bool run_cell(const Protocol& p, const RunData& data, const CellSpec& spec, cons
     cfg.seed = static_cast<uint64_t>(spec.seed);
     cfg.device = device;
     cfg.ignore_index = p.ignore_index;
-    cfg.stop = &g_stop;
+    cfg.stop = &stop_requested();
+    cfg.threads = threads;
     ProgressLine train_line("finetune " + spec.label(), p.max_iters);
     const auto train_t0 = std::chrono::steady_clock::now();
     double train_images_per_s = 0;
@@ -226,11 +230,11 @@ bool run_cell(const Protocol& p, const RunData& data, const CellSpec& spec, cons
                             pr.images_per_s, pr.eta_s);
         });
     train_line.finish();
-    if (!fr.completed) {
-      b.write_status("interrupted", stage, fmt::format("stopped after iteration {}", fr.iterations_done));
-      fail("cell {}: interrupted after iteration {}; checkpoint kept at {}; run the same command again to resume",
-           spec.id(), fr.iterations_done, fr.last_checkpoint.weights.string());
-    }
+    if (!fr.completed)
+      throw Interrupted(fmt::format("cell {}: interrupted after iteration {}; checkpoint kept at {}; run the same "
+                                    "command again to resume",
+                                    spec.id(), fr.iterations_done, fr.last_checkpoint.weights.string()),
+                        stop_signal());
     prov["train"] = {{"iterations", fr.iterations_done},
                      {"resumed_from", fr.resumed_from},
                      {"images_per_s", train_images_per_s},
@@ -252,8 +256,11 @@ bool run_cell(const Protocol& p, const RunData& data, const CellSpec& spec, cons
     spdlog::info("cell {}: mIoU Cityscapes {} | mIoU ACDC {} | rPD {}", spec.id(), pct(metrics["source"]["mIoU"]),
                  pct(metrics["target"]["pooled"]["mIoU"]),
                  metrics["rPD"].is_number() ? fmt::format("{:.3f}", metrics["rPD"].get<double>()) : "n/a");
+  } catch (const Interrupted& e) {
+    record_end(b, "interrupted", stage, e.what());
+    throw;
   } catch (const UserError& e) {
-    if (b.state() != "interrupted") b.write_status("failed", stage, e.what());
+    record_end(b, "failed", stage, e.what());  // a failing status write (full disk) never hides this error
     throw;
   }
   return true;
@@ -306,23 +313,26 @@ fs::path run_protocol(const RunOptions& o) {
       }
   write_json_atomic(plan_dir / fmt::format("plan-{}-{}.json", p.scale, p.fingerprint()), plan);
 
-  std::signal(SIGINT, on_sigint);
+  install_stop_handlers();  // SIGINT and SIGTERM: checkpoint, "interrupted", exit 128 + signal
   std::vector<fs::path> bundles;
-  std::string first_error;
+  std::exception_ptr first_error;
   for (const auto& c : cells) {
     bundles.push_back(Bundle::for_cell(o.out, c).dir());
     try {
       run_cell(p, data, c, o);
-    } catch (const UserError& e) {
-      first_error = e.what();
+    } catch (const UserError&) {
+      first_error = std::current_exception();
       break;  // finished cells stay; the report below lists this one as failed
     }
   }
-  const ReportModel model =
-      build_report_model(bundles, fmt::format("clcp-bench: {} ({} scale)", p.name, p.scale));
   const fs::path report_dir = plan_dir / fmt::format("report-{}", p.scale);
-  write_report(model, report_dir);
-  if (!first_error.empty()) throw UserError(first_error);
+  try {
+    write_report(build_report_model(bundles, fmt::format("clcp-bench: {} ({} scale)", p.name, p.scale)), report_dir);
+  } catch (const UserError& e) {
+    if (!first_error) throw;
+    spdlog::warn("note: the report was not written ({})", e.what());  // the cell's error below is what matters
+  }
+  if (first_error) std::rethrow_exception(first_error);
   return report_dir;
 }
 

@@ -82,8 +82,11 @@ void require(bool ok, const std::string& where, const std::string& key, const st
 
 Protocol load_protocol(const std::string& name_or_path, const std::string& scale) {
   const fs::path file = protocol_path(name_or_path);
+  return protocol_from_json(read_json(file), file, scale);
+}
+
+Protocol protocol_from_json(json j, const fs::path& file, const std::string& scale) {
   const std::string where = file.string();
-  json j = read_json(file);
   if (!j.is_object() || !j.contains("scales") || !j["scales"].is_object())
     fail("{}: missing 'scales' object; every protocol defines at least the 'full' scale", where);
   if (!j["scales"].contains(scale)) {
