@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <array>
+#include <functional>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -101,7 +102,9 @@ CommandResult CliProcess::finish() {
 
 const fs::path& small_synth_root() {
   static const fs::path root = [] {
-    const fs::path dir = fs::temp_directory_path() / "clcp_cli_synth";
+    // One folder per source tree: test runs of other checkouts on this machine re-render theirs meanwhile.
+    const fs::path dir = fs::temp_directory_path() /
+                         ("clcp_cli_synth_" + std::to_string(std::hash<std::string>{}(CLCP_SOURCE_DIR) % 100000));
     const auto r = run_cli("data synth --out " + dir.string() +
                            " --seed 5 --train-images 8 --val-images 4 --acdc-per-condition 2");
     if (r.exit_code != 0) throw std::runtime_error("data synth failed: " + r.output);

@@ -1,4 +1,4 @@
-// Kill anywhere: a ci-scale run is SIGKILLed at 14 chosen instants — mid-iteration, mid-checkpoint write, between a
+// Kill anywhere: a ci-scale run is SIGKILLed at 15 chosen instants — mid-iteration, mid-checkpoint write, between a
 // checkpoint's files, mid-evaluation, mid-evidence and mid-metrics write, mid final record, mid-report — and once
 // stopped with SIGTERM. After each death no bundle looks done before it is (status.json is "done" only when the
 // bundle verifies and holds the final numbers; otherwise it reads "interrupted"), and a plain rerun resumes or
@@ -23,9 +23,26 @@ using clcp::test::run_cli;
 
 namespace {
 
+// A data set of its own, smaller than the shared one where it costs time (1 Cityscapes val image, 1 ACDC image
+// per condition): the schedule is still the ci scale's 12 iterations with checkpoints after 6 and 12.
+const fs::path& kill_data() {
+  static const fs::path dir = [] {
+    const fs::path d = fs::temp_directory_path() / ("clcp_kill_data_" + std::to_string(::getpid()));
+    fs::remove_all(d);
+    const auto r = run_cli("data synth --out " + d.string() + " --seed 5 --train-images 8 --val-images 1 "
+                           "--acdc-per-condition 1");
+    if (r.exit_code != 0) throw std::runtime_error(r.output);
+    return d;
+  }();
+  return dir;
+}
+
 std::string ci(const fs::path& out) {
-  return "run --protocol dg_acdc --scale ci --threads 2 --data-root " + clcp::test::small_synth_root().string() +
-         " --out " + out.string();
+  return "run --protocol dg_acdc --scale ci --threads 2 --data-root " + kill_data().string() + " --out " + out.string();
+}
+
+clcp::test::CommandResult run_killed_at(const std::string& fault, const fs::path& out) {
+  return clcp::test::run_command("env CLCP_FAULT_KILL='" + fault + "' " + std::string(CLCP_BENCH_EXE) + " " + ci(out));
 }
 
 fs::path only_cell(const fs::path& out) {
@@ -55,70 +72,83 @@ bool has_temp_files(const fs::path& dir) {
 struct Point {
   const char* fault;  // CLCP_FAULT_KILL
   const char* what;
+  const char* from;   // "" = an empty --out; else the state the run starts from (a copy of an earlier kill's)
 };
+
+struct Reference {
+  std::string cell, metrics, log, checkpoint;
+};
+
+// Whatever the kill left must not look done unless it is; then a plain rerun must end where the reference did.
+void check_kill_and_rerun(const fs::path& out, const Reference& ref) {
+  const fs::path cell = only_cell(out);
+  if (!cell.empty() && fs::exists(cell / "status.json")) {
+    const auto seen = clcp::observed_state(clcp::Bundle(cell));
+    if (seen == "done") {
+      CHECK(clcp::verify_bundle(cell).ok);  // done only when it is: the final record verifies …
+      CHECK(clcp::read_file(cell / "metrics.json") == ref.metrics);  // … and holds the final numbers
+    } else {
+      CHECK(seen == "interrupted");  // never "running" once its process is gone
+      CHECK((!fs::exists(cell / "metrics.json") || clcp::read_file(cell / "metrics.json") == ref.metrics));
+    }
+  }
+  const auto rerun = run_cli(ci(out));
+  INFO(rerun.output);
+  REQUIRE(rerun.exit_code == 0);
+  const fs::path done = only_cell(out);
+  CHECK(done.filename() == ref.cell);
+  CHECK(clcp::read_json(done / "status.json")["state"] == "done");
+  CHECK(clcp::verify_bundle(done).ok);
+  CHECK(clcp::read_file(done / "metrics.json") == ref.metrics);
+  CHECK(log_fields(done) == ref.log);
+  CHECK(clcp::read_file(done / "checkpoints/iter_12.safetensors") == ref.checkpoint);
+  CHECK(!has_temp_files(done));
+}
 
 }  // namespace
 
-TEST_CASE("a run killed at any of 14 points, or stopped by SIGTERM, resumes to byte-identical results") {
-  const fs::path base = fs::temp_directory_path() / "clcp_kill_anywhere";
+TEST_CASE("a run killed at any of 15 points, or stopped by SIGTERM, resumes to byte-identical results") {
+  const fs::path base = fs::temp_directory_path() / ("clcp_kill_anywhere_" + std::to_string(::getpid()));
   fs::remove_all(base);
-  const auto ref = run_cli(ci(base / "reference"));
-  INFO(ref.output);
-  REQUIRE(ref.exit_code == 0);
+  const auto r = run_cli(ci(base / "reference"));
+  INFO(r.output);
+  REQUIRE(r.exit_code == 0);
   const fs::path ref_cell = only_cell(base / "reference");
-  const std::string ref_metrics = clcp::read_file(ref_cell / "metrics.json");
-  const std::string ref_log = log_fields(ref_cell);
-  const std::string ref_ckpt = clcp::read_file(ref_cell / "checkpoints/iter_12.safetensors");
+  const Reference ref{ref_cell.filename().string(), clcp::read_file(ref_cell / "metrics.json"), log_fields(ref_cell),
+                      clcp::read_file(ref_cell / "checkpoints/iter_12.safetensors")};
 
+  // Points 7 and 10 also leave the states the later points start from (trained to 6 iterations; trained to the
+  // end), so that each later run does not repeat the training before it.
   const std::vector<Point> points{
-      {"spec.json:half", "mid spec.json write, before anything else of the cell"},
-      {"iteration:1:forward", "mid-iteration 2, before the first checkpoint"},
-      {"train_log.jsonl:half", "mid train_log.jsonl append (a torn line)"},
-      {"iter_6.safetensors:half", "mid checkpoint weights write"},
-      {"iter_6.state.safetensors:renamed", "checkpoint files written, latest.json not yet"},
-      {"latest.json:synced", "latest.json on disk under its temp name, not renamed"},
-      {"iteration:8:forward", "mid-iteration 9, after the first checkpoint"},
-      {"iter_12.safetensors:synced", "final checkpoint written, not yet renamed"},
-      {"eval:cityscapes_val:2", "mid-evaluation of Cityscapes val (2 of 4 images)"},
-      {"acdc_val.jsonl:half", "mid evidence write"},
-      {"metrics.json:half", "mid metrics.json write"},
-      {"metrics.json:renamed", "metrics.json written, final record not yet"},
-      {"status.json:synced#3", "final record (status done) on disk under its temp name"},
-      {"report-ci/report.md:half", "mid-report, after the cell is done"},
+      {"spec.json:half", "mid spec.json write, before anything else of the cell", ""},
+      {"iteration:1:forward", "mid-iteration 2, before the first checkpoint", ""},
+      {"train_log.jsonl:half", "mid train_log.jsonl append (a torn line)", ""},
+      {"iter_6.safetensors:half", "mid checkpoint weights write", ""},
+      {"iter_6.state.safetensors:renamed", "checkpoint files written, latest.json not yet", ""},
+      {"latest.json:synced", "latest.json on disk under its temp name, not renamed", ""},
+      {"iteration:6:forward", "mid-iteration 7, after the first checkpoint", ""},
+      {"iteration:10:forward", "mid-iteration 11, resumed from iteration 6", "p7"},
+      {"iter_12.safetensors:synced", "final checkpoint written, not yet renamed", "p7"},
+      {"eval:acdc_val:2", "mid-evaluation (2 of 4 ACDC images)", "p7"},
+      {"cityscapes_val.jsonl:half", "mid evidence write", "p10"},
+      {"metrics.json:half", "mid metrics.json write", "p10"},
+      {"metrics.json:renamed", "metrics.json written, final record not yet", "p10"},
+      {"status.json:synced#4", "final record (status done) on disk under its temp name", "p10"},
+      {"report-ci/report.md:half", "mid-report, after the cell is done", "p10"},
   };
   int killed = 0;
   for (size_t i = 0; i < points.size(); ++i) {
     const Point& p = points[i];
     INFO("kill point " << i + 1 << ": " << p.what << " (CLCP_FAULT_KILL=" << p.fault << ")");
-    const fs::path out = base / ("cut" + std::to_string(i + 1));
-    const auto cut = clcp::test::run_command("env CLCP_FAULT_KILL='" + std::string(p.fault) + "' " +
-                                             std::string(CLCP_BENCH_EXE) + " " + ci(out));
+    const fs::path out = base / ("p" + std::to_string(i + 1));
+    if (*p.from) fs::copy(base / (std::string(p.from) + "-state"), out, fs::copy_options::recursive);
+    const auto cut = run_killed_at(p.fault, out);
     INFO(cut.output);
     CHECK(cut.exit_code == 128 + SIGKILL);  // it died at the point, by SIGKILL
     killed += cut.exit_code == 128 + SIGKILL;
-    const fs::path cell = only_cell(out);
-    if (!cell.empty() && fs::exists(cell / "status.json")) {
-      const clcp::Bundle b(cell);
-      const auto seen = clcp::observed_state(b);
-      if (seen == "done") {
-        // Done only when it is: the final record verifies and the numbers are the final ones.
-        CHECK(clcp::verify_bundle(cell).ok);
-        CHECK(clcp::read_file(cell / "metrics.json") == ref_metrics);
-      } else {
-        CHECK(seen == "interrupted");  // never "running" once its process is gone
-      }
-    }
-    const auto rerun = run_cli(ci(out));
-    INFO(rerun.output);
-    REQUIRE(rerun.exit_code == 0);
-    const fs::path done = only_cell(out);
-    CHECK(done.filename() == ref_cell.filename());
-    CHECK(clcp::read_json(done / "status.json")["state"] == "done");
-    CHECK(clcp::verify_bundle(done).ok);
-    CHECK(clcp::read_file(done / "metrics.json") == ref_metrics);
-    CHECK(log_fields(done) == ref_log);
-    CHECK(clcp::read_file(done / "checkpoints/iter_12.safetensors") == ref_ckpt);
-    CHECK(!has_temp_files(done));
+    if (i + 1 == 7 || i + 1 == 10)
+      fs::copy(out, base / ("p" + std::to_string(i + 1) + "-state"), fs::copy_options::recursive);
+    check_kill_and_rerun(out, ref);
     fs::remove_all(out);
   }
   CHECK(killed == static_cast<int>(points.size()));
@@ -145,13 +175,13 @@ TEST_CASE("a run killed at any of 14 points, or stopped by SIGTERM, resumes to b
   INFO(resumed.output);
   REQUIRE(resumed.exit_code == 0);
   CHECK_THAT(resumed.output, Catch::Contains("resuming"));
-  CHECK(clcp::read_file(cell / "metrics.json") == ref_metrics);
-  CHECK(log_fields(cell) == ref_log);
+  CHECK(clcp::read_file(cell / "metrics.json") == ref.metrics);
+  CHECK(log_fields(cell) == ref.log);
   fs::remove_all(base);
 }
 
 TEST_CASE("a SIGKILLed run reads as interrupted in the report, and the next run says so and resumes") {
-  const fs::path out = fs::temp_directory_path() / "clcp_kill_report";
+  const fs::path out = fs::temp_directory_path() / ("clcp_kill_report_" + std::to_string(::getpid()));
   fs::remove_all(out);
   const auto cut = clcp::test::run_command("env CLCP_FAULT_KILL='iteration:8:forward' " + std::string(CLCP_BENCH_EXE) +
                                            " " + ci(out));

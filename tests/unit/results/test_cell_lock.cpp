@@ -53,7 +53,7 @@ TEST_CASE("a second owner of a cell is refused with the first owner's pid and st
   fs::remove_all(dir.parent_path().parent_path());
 }
 
-TEST_CASE("--wait queues behind the owner and gets the cell when the owner is done") {
+TEST_CASE("a waiting owner queues behind the first and gets the cell when the first is done") {
   const fs::path dir = cell_dir("wait");
   auto first = std::make_unique<CellLock>(CellLock::acquire(dir, "first", false));
   std::thread release([&] {
