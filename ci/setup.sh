@@ -3,8 +3,10 @@
 #   1. Debian packages from ci/apt-packages.txt (skipped when all are installed),
 #   2. a virtual environment build/venv with the pinned PyPI packages of ci/requirements.txt (the torch wheel
 #      provides LibTorch; the first install downloads several GB, later ones come from pip's cache),
-#   3. CMake configure + build with Ninja and ccache.
+#   3. CMake configure + build with Ninja and ccache: the targets given as arguments (the quickstart builds only
+#      `clcp-bench`), everything when none are given, nothing for `none`.
 set -euo pipefail
+targets=("$@")
 cd "$(dirname "$0")/.."
 say() { printf '\n[setup] %s\n' "$*" >&2; }
 
@@ -67,7 +69,8 @@ if [ "$(cat "$astamp" 2>/dev/null)" != "$awant" ]; then
   fi
 fi
 
-say "configuring and building (Release, build/release)"
+[ "${targets[0]:-}" = none ] && exit 0
+say "configuring and building (Release, build/release${targets[*]:+: ${targets[*]}})"
 cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
-ninja -C build/release -j"$(nproc)"
-say "built build/release/clcp-bench"
+ninja -C build/release -j"$(nproc)" "${targets[@]}"
+say "built build/release/${targets[*]:-clcp-bench and the tests}"

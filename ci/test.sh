@@ -1,12 +1,33 @@
 #!/usr/bin/env bash
 # The README's second command (and CI's): install, build, run the whole test suite with CTest.
+#   default tier:              everything but the tests labelled "full"
+#   CLCP_TEST_TIER=full:       adds them: the [visual] report checks (headless Chromium screenshot, pdflatex +
+#                              pdftoppm; images in build/release/visual/)
+#   CLCP_TEST_TIER=sanitize:   the unit tests (parity oracles left out) built with the debug-sanitize preset
+#                              (AddressSanitizer + UndefinedBehaviorSanitizer, build/debug-sanitize); any report
+#                              fails its test. Not in .ci/run: see README "Test tiers" for its measured wall time.
+#   CLCP_TEST_TIER=fuzz:       ci/fuzz.sh (libFuzzer harnesses of the readers, bounded time)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+case "${CLCP_TEST_TIER:-}" in
+  fuzz) exec bash ci/fuzz.sh ;;
+  sanitize)
+    bash ci/setup.sh none
+    printf '\n[test] building the debug-sanitize preset (ASan + UBSan, build/debug-sanitize)\n' >&2
+    cmake --preset debug-sanitize >/dev/null
+    ninja -C build/debug-sanitize -j"$(nproc)"
+    printf '\n[test] running the unit tests under ASan + UBSan (parity oracles left out)\n' >&2
+    cd build/debug-sanitize
+    # halt_on_error: a UBSan report fails the test as an ASan one does. LeakSanitizer: suppressions name the
+    # process-lifetime allocations of LibTorch and OpenCV (not of our code).
+    export ASAN_OPTIONS=abort_on_error=1:detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+    export LSAN_OPTIONS=suppressions=$PWD/../../ci/lsan.supp
+    exec ctest --output-on-failure -j1 --timeout 3600 -LE full -E '^parity: '
+    ;;
+esac
 bash ci/setup.sh
 printf '\n[test] running the test suite (ctest)\n' >&2
 cd build/release
-# Default tier: everything but the tests labelled "full". CLCP_TEST_TIER=full adds them: the [visual] report
-# checks (headless Chromium screenshot, pdflatex + pdftoppm; images in build/release/visual/).
 if [ "${CLCP_TEST_TIER:-}" = full ]; then
   ctest --output-on-failure -j1 --timeout 1800
 else

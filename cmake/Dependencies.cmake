@@ -28,13 +28,17 @@ find_package(OpenSSL REQUIRED)
 find_package(Threads REQUIRED)
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(LIBZIP REQUIRED IMPORTED_TARGET libzip)
+# XXH3-128 content hashes of dataset files and result bundles (suite/core/content_hash.hpp).
+pkg_check_modules(LIBXXHASH REQUIRED IMPORTED_TARGET libxxhash)
+# PNG decoding with our own error handler, so libpng's messages never reach the user (suite/data/png_decode.hpp).
+pkg_check_modules(LIBPNG REQUIRED IMPORTED_TARGET libpng)
 find_library(MSTCH_LIBRARY mstch REQUIRED)
 find_path(MSTCH_INCLUDE_DIR mstch/mstch.hpp REQUIRED)
 
 add_library(clcp_deps INTERFACE)
 target_link_libraries(clcp_deps INTERFACE
   ${TORCH_LIBRARIES} ${OpenCV_LIBS} nlohmann_json::nlohmann_json CLI11::CLI11 spdlog::spdlog fmt::fmt
-  OpenSSL::Crypto Threads::Threads PkgConfig::LIBZIP ${MSTCH_LIBRARY})
+  OpenSSL::Crypto Threads::Threads PkgConfig::LIBZIP PkgConfig::LIBXXHASH PkgConfig::LIBPNG ${MSTCH_LIBRARY})
 # The torch wheel bundles its own fmt headers (v12) in torch/include; the Debian spdlog and fmt we link are fmt 9.
 # A shim folder of links to the Debian headers goes first on the include path so every TU sees the fmt it links.
 set(_shim "${PROJECT_BINARY_DIR}/include-shim")

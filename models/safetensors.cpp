@@ -30,8 +30,10 @@ std::string dtype_name(torch::ScalarType s) {
 }  // namespace
 
 SafetensorsFile read_safetensors(const std::filesystem::path& path) {
-  const std::string bytes = read_file(path);
-  const auto p = path.string();
+  return parse_safetensors(read_file(path), path.string());
+}
+
+SafetensorsFile parse_safetensors(std::string_view bytes, const std::string& p) {
   if (bytes.size() < 8) fail("{}: truncated safetensors file ({} bytes, need an 8-byte header length); re-export it", p,
                              bytes.size());
   uint64_t n = 0;

@@ -19,6 +19,8 @@ struct SafetensorsFile {
 /// Throws UserError naming the file for: missing/unreadable file, truncated file, bad header JSON, offsets out of
 /// range or not matching shape×dtype, unknown dtype, non-string metadata.
 SafetensorsFile read_safetensors(const std::filesystem::path& path);
+/// The same for bytes in memory; `shown` names them in errors (the fuzz harness tests/fuzz/fuzz_safetensors.cpp).
+SafetensorsFile parse_safetensors(std::string_view bytes, const std::string& shown);
 std::map<std::string, torch::Tensor> load_safetensors(const std::filesystem::path& path);
 
 /// Writes tensors (made contiguous, copied to CPU) in sorted key order, header padded with spaces to a multiple of 8

@@ -8,10 +8,14 @@
 
 #include <cstring>
 #include <fstream>
+#include <functional>
+#include <memory>
+#include <sstream>
 
 #include "models/import/pickle_rewrite.hpp"
 #include "models/safetensors.hpp"
 #include "suite/core/error.hpp"
+#include "suite/core/sniff.hpp"
 
 namespace clcp {
 namespace fs = std::filesystem;
@@ -87,19 +91,34 @@ bool starts_with_bytes(const fs::path& path, std::string_view magic) {
   return in.gcount() == static_cast<std::streamsize>(magic.size()) && head == magic;
 }
 
+bool looks_like_safetensors(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  char head[9] = {0};
+  in.read(head, 9);
+  if (in.gcount() < 9) return false;
+  uint64_t n = 0;
+  std::memcpy(&n, head, 8);
+  std::error_code ec;
+  const auto size = fs::file_size(path, ec);
+  return !ec && n >= 2 && n <= size - 8 && head[8] == '{';
+}
+
 void collect_tensors(const c10::impl::GenericDict& d, std::map<std::string, torch::Tensor>& out) {
   for (const auto& kv : d)
     if (kv.key().isString() && kv.value().isTensor()) out[kv.key().toStringRef()] = kv.value().toTensor();
 }
 
-CheckpointFile read_torch_zip(const fs::path& path) {
+// `open` makes the archive reader (from a file or from memory); `shown` names the file in errors.
+CheckpointFile read_torch_zip(const std::function<std::unique_ptr<caffe2::serialize::PyTorchStreamReader>()>& open,
+                              const std::string& shown) {
   CheckpointFile f;
   f.container = "torch-zip";
   PlaceholderClasses classes;
   c10::IValue root;
   PickleRewrite rw;
   try {
-    caffe2::serialize::PyTorchStreamReader reader(path.string());
+    const auto archive = open();
+    caffe2::serialize::PyTorchStreamReader& reader = *archive;
     {
       const auto [pkl, size] = reader.getRecord("data.pkl");
       rw = rewrite_pickle_for_libtorch(std::string_view(static_cast<const char*>(pkl.get()), size));
@@ -108,7 +127,7 @@ CheckpointFile read_torch_zip(const fs::path& path) {
     if (!rw.refused.empty() && rw.protocol != 2)
       fail("{}: the pickle (protocol {}) holds {}, which LibTorch's unpickler cannot rebuild; convert the file once "
            "to safetensors (README.md \"Weights\"): {}",
-           path.string(), rw.protocol, rw.refused, kConvertOneLiner);
+           shown, rw.protocol, rw.refused, kConvertOneLiner);
     torch::jit::TypeResolver resolver = [&classes](const c10::QualifiedName& n) { return classes.resolve(n); };
     torch::jit::ObjLoader loader = [](const c10::StrongTypePtr& type, c10::IValue state) {
       auto obj = c10::ivalue::Object::create(type, 1);
@@ -135,16 +154,16 @@ CheckpointFile read_torch_zip(const fs::path& path) {
         msg.find("PytorchStreamReader") != std::string::npos)
       fail("{}: not a readable PyTorch zip checkpoint ({}); re-save it with torch.save or convert it to safetensors: "
            "{}",
-           path.string(), first_line(msg), kConvertOneLiner);
+           shown, first_line(msg), kConvertOneLiner);
     fail("{}: the pickle holds {}, which LibTorch's unpickler cannot rebuild; convert the file once to safetensors "
          "(README.md \"Weights\"): {}",
-         path.string(), diagnose(msg, classes, rw), kConvertOneLiner);
+         shown, diagnose(msg, classes, rw), kConvertOneLiner);
   }
   f.placeholders = classes.names;
   if (!root.isGenericDict())
     fail("{}: the checkpoint's top level is a {}, expected a dict of tensors (a state dict, or one under "
          "'state_dict' or 'model'); convert it with: {}",
-         path.string(), root.tagKind(), kConvertOneLiner);
+         shown, root.tagKind(), kConvertOneLiner);
   const auto top = root.toGenericDict();
   auto sub = [&](const char* key) -> std::optional<c10::impl::GenericDict> {
     for (const auto& kv : top)
@@ -170,23 +189,46 @@ CheckpointFile read_torch_zip(const fs::path& path) {
   }
   if (f.tensors.empty())
     fail("{}: no tensors found at the top level or under 'state_dict'/'model'; expected a ViT-S/16 state dict",
-         path.string());
+         shown);
   for (auto& [k, v] : f.tensors) v = v.contiguous();
   return f;
 }
 
 }  // namespace
 
-CheckpointFile read_checkpoint(const fs::path& path) {
+void check_weights_format(const fs::path& path) {
   if (!fs::is_regular_file(path)) fail("{}: weights file not found; check the path", path.string());
-  if (starts_with_bytes(path, "PK\x03\x04")) return read_torch_zip(path);
+  if (starts_with_bytes(path, "PK\x03\x04")) return;
   if (starts_with_bytes(path, "\x80\x02") || starts_with_bytes(path, "\x80\x04"))
     fail("{}: a legacy (pre-1.6, non-zip) torch.save file; LibTorch reads only the zip format; convert it to "
          "safetensors: {}",
          path.string(), kConvertOneLiner);
+  // A safetensors file starts with an 8-byte little-endian header length and then '{'. Anything else is named by
+  // what it is (a PNG, a JSON file, an HTML error page, an empty file …) rather than called a broken safetensors.
+  if (!looks_like_safetensors(path))
+    fail("{}: not a weights file (safetensors or torch.save zip): it is {}; pass the .safetensors or .pth file itself",
+         path.string(), describe_content(path));
+}
+
+CheckpointFile read_checkpoint(const fs::path& path) {
+  check_weights_format(path);
+  if (starts_with_bytes(path, "PK\x03\x04"))
+    return read_torch_zip([&] { return std::make_unique<caffe2::serialize::PyTorchStreamReader>(path.string()); },
+                          path.string());
   CheckpointFile f;
   f.container = "safetensors";
   f.tensors = load_safetensors(path);
+  return f;
+}
+
+CheckpointFile read_checkpoint_bytes(const std::string& bytes, const std::string& shown) {
+  if (bytes.rfind("PK\x03\x04", 0) == 0) {
+    std::istringstream in(bytes);
+    return read_torch_zip([&] { return std::make_unique<caffe2::serialize::PyTorchStreamReader>(&in); }, shown);
+  }
+  CheckpointFile f;
+  f.container = "safetensors";
+  f.tensors = parse_safetensors(bytes, shown).tensors;
   return f;
 }
 

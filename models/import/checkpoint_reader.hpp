@@ -43,6 +43,16 @@ extern const char* const kConvertOneLiner;
 /// unpickler cannot rebuild, the Python class, construct or opcode (see above) and the conversion one-liner.
 CheckpointFile read_checkpoint(const std::filesystem::path& path);
 
+/// Checks only that `path` is a file whose content is a torch.save zip, a legacy torch.save pickle (refused, with
+/// the conversion) or plausibly safetensors, from its first bytes. Otherwise throws UserError "<file>: not a weights
+/// file (safetensors or torch.save zip): it is a PNG image; …" (sniff.hpp names JSON, HTML, text, empty, …). Cheap:
+/// `run` calls it for every init before any data is read.
+void check_weights_format(const std::filesystem::path& path);
+
+/// read_checkpoint for bytes in memory (a torch.save zip when they start with "PK\3\4", else safetensors); `shown`
+/// names them in errors. The entry point of the fuzz harness tests/fuzz/fuzz_torch_zip.cpp.
+CheckpointFile read_checkpoint_bytes(const std::string& bytes, const std::string& shown);
+
 /// read_checkpoint(path).tensors.
 std::map<std::string, torch::Tensor> read_tensor_file(const std::filesystem::path& path);
 

@@ -56,6 +56,7 @@ void add_compare(CLI::App& app) {
     uint64_t seed = 0;
     double effect = 1.0;
     bool json = false;
+    bool allow_unverified = false;
   };
   auto o = std::make_shared<Opts>();
   cmd->add_option("A", o->a,
@@ -70,11 +71,15 @@ void add_compare(CLI::App& app) {
   cmd->add_option("--effect", o->effect, "effect to detect for the seeds-needed estimate, in mIoU points (default 1.0)")
       ->check(CLI::PositiveNumber);
   cmd->add_flag("--json", o->json, "print JSON instead of the table");
+  cmd->add_flag("--allow-unverified", o->allow_unverified,
+                "use finished bundles that fail verification (edited, truncated or missing files), listed as NOT "
+                "VERIFIED, instead of stopping");
   cmd->callback([o] {
     stats::CompareOptions opts;
     opts.bootstrap.replicates = o->replicates;
     opts.bootstrap.seed = o->seed;
     opts.effect_points = o->effect;
+    opts.allow_unverified = o->allow_unverified;
     const fs::path root = fs::path(o->results) / o->protocol;
     const auto r = stats::compare(resolve_side(o->a, root), resolve_side(o->b, root), opts);
     if (o->json)

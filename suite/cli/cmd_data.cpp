@@ -3,8 +3,10 @@
 // prints counts and manifest hashes.
 #include <fmt/format.h>
 
+#include <chrono>
 #include <iostream>
 #include <sstream>
+#include <thread>
 
 #include "suite/cli/commands.hpp"
 #include "suite/core/error.hpp"
@@ -12,9 +14,11 @@
 #include "suite/data/a2d2_manifest.hpp"
 #include "suite/data/acdc.hpp"
 #include "suite/data/cityscapes.hpp"
+#include "suite/data/decode_check.hpp"
 #include "suite/data/labels.hpp"
 #include "suite/data/manifest.hpp"
 #include "suite/data/synth/synth.hpp"
+#include "suite/train/progress.hpp"
 
 namespace clcp::cli {
 
@@ -118,35 +122,72 @@ void add_data(CLI::App& app) {
   });
 
   auto* check = data->add_subcommand(
-      "check", "Read a dataset root and print counts and manifest hashes (default: Cityscapes and ACDC; "
-               "--dataset a2d2: the A2D2 camera_lidar_semantic pairs, skipped files and split)");
-  auto root = std::make_shared<std::string>("data/synth");
-  auto dataset = std::make_shared<std::string>("cityscapes+acdc");
-  auto cams = std::make_shared<std::string>();
-  auto val_ratio = std::make_shared<double>(0.15);
-  check->add_option("--data-root", *root,
+      "check", "Read a dataset root and print counts and content-hashed manifests (default: Cityscapes and ACDC; "
+               "--dataset a2d2: the A2D2 camera_lidar_semantic pairs, skipped files and split); with --decode, decode "
+               "every Cityscapes/ACDC image and label with the training and evaluation checks and list every problem");
+  struct CheckOpts {
+    std::string root = "data/synth";
+    std::string dataset = "cityscapes+acdc";
+    std::string cams;
+    double val_ratio = 0.15;
+    bool decode = false;
+    int threads = 0;
+  };
+  auto c = std::make_shared<CheckOpts>();
+  check->add_option("--data-root", c->root,
                     "folder holding cityscapes/ and acdc/; for a2d2: the camera_lidar_semantic folder, or a folder "
                     "holding camera_lidar_semantic/ or a2d2/camera_lidar_semantic/ (default data/synth)");
-  check->add_option("--dataset", *dataset, "cityscapes+acdc (default), cityscapes, acdc or a2d2")
+  check->add_option("--dataset", c->dataset, "cityscapes+acdc (default), cityscapes, acdc or a2d2")
       ->check(CLI::IsMember({"cityscapes+acdc", "cityscapes", "acdc", "a2d2"}));
-  check->add_option("--cams-lidars", *cams,
+  check->add_option("--cams-lidars", c->cams,
                     "a2d2: the sensor calibration (default: <root>/cams_lidars.json, else <root>/../cams_lidars.json)");
-  check->add_option("--val-ratio", *val_ratio, "a2d2: share of each scene's last pairs that go to val (default 0.15)");
-  check->callback([root, dataset, cams, val_ratio] {
-    const std::filesystem::path r(*root);
-    if (*dataset == "a2d2") {
-      print_a2d2(a2d2_root(r), *cams, *val_ratio);
+  check->add_option("--val-ratio", c->val_ratio, "a2d2: share of each scene's last pairs that go to val (default 0.15)");
+  check->add_flag("--decode", c->decode,
+                  "decode every file (a corrupt or truncated PNG, a label of the wrong size or with values that are "
+                  "not trainIds/labelIds); exits 2 listing every problem");
+  check->add_option("--threads", c->threads, "decoding threads (default: all cores)")->check(CLI::PositiveNumber);
+  check->callback([c] {
+    const std::filesystem::path r(c->root);
+    if (c->dataset == "a2d2") {
+      print_a2d2(a2d2_root(r), c->cams, c->val_ratio);
       return;
     }
     std::vector<Split> splits;
-    if (*dataset != "acdc") {
+    if (c->dataset != "acdc") {
       splits.push_back(read_cityscapes(r / "cityscapes", "train"));
       splits.push_back(read_cityscapes(r / "cityscapes", "val"));
     }
-    if (*dataset != "cityscapes") splits.push_back(read_acdc(r / "acdc", "val"));
+    if (c->dataset != "cityscapes") splits.push_back(read_acdc(r / "acdc", "val"));
+    const auto t0 = std::chrono::steady_clock::now();
+    HashCache& cache = default_hash_cache();
     for (const auto& split : splits)
       std::cout << fmt::format("{}/{}: {} images, manifest {}\n", split.dataset, split.name, split.records.size(),
-                               manifest_hash(split));
+                               manifest_hash(split, cache));
+    std::cerr << fmt::format("data check: hashed {} files ({:.1f} MB) in {:.2f}s, {} answered by the hash cache {}\n",
+                             cache.misses(), cache.bytes_hashed() / 1e6,
+                             std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(),
+                             cache.hits(), cache.file().string());
+    if (!c->decode) return;
+    const int threads = c->threads > 0 ? c->threads : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+    std::vector<std::string> problems;
+    size_t images = 0;
+    for (const auto& split : splits) {
+      ProgressLine line(fmt::format("decode {}/{}", split.dataset, split.name),
+                        std::max<int64_t>(1, static_cast<int64_t>(split.records.size())));
+      const auto d0 = std::chrono::steady_clock::now();
+      auto found = decode_check(split, threads, [&](size_t done, size_t total) {
+        const double rate = done / std::max(1e-9, std::chrono::duration<double>(std::chrono::steady_clock::now() - d0).count());
+        line.update(static_cast<int64_t>(done), {}, rate, (total - done) / std::max(rate, 1e-9));
+      });
+      line.finish();
+      images += split.records.size();
+      problems.insert(problems.end(), found.begin(), found.end());
+    }
+    for (const auto& p : problems) std::cout << "problem: " << p << "\n";
+    if (!problems.empty())
+      fail("data check --decode: {} of {} images have a problem (listed above); re-download or regenerate those files",
+           problems.size(), images);
+    std::cout << fmt::format("data check --decode: all {} images and labels decode and pass the label checks\n", images);
   });
 }
 

@@ -13,6 +13,7 @@
 #include "models/state_dict.hpp"
 #include "suite/cli/commands.hpp"
 #include "suite/cli/run.hpp"
+#include "suite/cli/threads.hpp"
 #include "suite/core/error.hpp"
 #include "suite/core/fsio.hpp"
 #include "suite/core/hash.hpp"
@@ -34,14 +35,16 @@ void add_eval(CLI::App& app) {
   cmd->add_option("--scale", o->scale, "protocol scale (default: full with --data-root, smoke on the embedded data)");
   cmd->add_option("--data-root", o->data_root, "folder holding cityscapes/ and acdc/ (default: embedded data)");
   cmd->add_option("--device", o->device, "cpu or cuda")->capture_default_str();
-  cmd->add_option("--threads", o->threads, "CPU threads (default: all cores)");
+  auto threads_arg = std::make_shared<std::string>("auto");
+  cmd->add_option("--threads", *threads_arg, "CPU threads: a count >= 1 or auto (default: the CPUs this process may use)");
   cmd->add_option("--out", o->out, "results root")->capture_default_str();
-  cmd->callback([o, checkpoint] {
+  cmd->callback([o, checkpoint, threads_arg] {
+    o->threads = parse_threads(*threads_arg);
     const std::string scale = !o->scale.empty() ? o->scale : (o->data_root.empty() ? "smoke" : "full");
     const Protocol p = load_protocol(o->protocol, scale);
     if (!fs::is_regular_file(*checkpoint))
       fail("--checkpoint {}: file not found; pass a checkpoints/iter_N.safetensors of a result bundle", *checkpoint);
-    const int threads = o->threads > 0 ? o->threads : static_cast<int>(std::thread::hardware_concurrency());
+    const int threads = resolve_threads(o->threads);
     torch::set_num_threads(threads);
     const torch::Device device(o->device == "cuda" ? torch::kCUDA : torch::kCPU);
     const std::string sha = sha256_file(*checkpoint);

@@ -7,6 +7,7 @@
 #include "models/import/registry.hpp"
 #include "suite/cli/commands.hpp"
 #include "suite/cli/pretrain_cell.hpp"
+#include "suite/cli/threads.hpp"
 #include "suite/pretrain/pretrain_checkpoint.hpp"
 
 namespace clcp::cli {
@@ -38,10 +39,14 @@ void add_pretrain(CLI::App& app) {
                   "folder holding a2d2/camera_lidar_semantic/ and a2d2/cams_lidars.json; omitted: the embedded data "
                   "in data/synth (rendered on first use)");
   cmd->add_option("--device", o->device, "cpu or cuda")->capture_default_str();
-  cmd->add_option("--threads", o->threads, "CPU threads for LibTorch (default: all cores)");
+  auto threads = std::make_shared<std::string>("auto");
+  cmd->add_option("--threads", *threads, "CPU threads for LibTorch: a count >= 1 or auto (default); results are "
+                                         "bit-identical for the same count");
   cmd->add_option("--out", o->out, "results root")->capture_default_str();
   cmd->add_flag("--force", o->force, "re-run a finished cell (its bundle is replaced)");
-  cmd->callback([o, head, lidar, seed] {
+  cmd->add_flag("--wait", o->wait, "when another process is running this cell, wait for it instead of stopping");
+  cmd->callback([o, head, lidar, seed, threads] {
+    o->threads = parse_threads(*threads);
     o->command_line = command_line();
     if (!head->empty()) o->head = *head;
     if (!lidar->empty()) o->lidar_mode = *lidar;

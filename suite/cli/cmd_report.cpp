@@ -34,6 +34,7 @@ void add_report(CLI::App& app) {
     std::vector<std::string> formats{"html", "latex", "md", "csv", "json"};
     int64_t replicates = 2000;
     uint64_t bootstrap_seed = 0;
+    bool allow_unverified = false;
   };
   auto o = std::make_shared<Opts>();
   cmd->add_option("bundles", o->dirs, "result bundle folders, or folders containing bundles (and plan-*.json)");
@@ -49,6 +50,9 @@ void add_report(CLI::App& app) {
   cmd->add_option("--bootstrap-replicates", o->replicates, "bootstrap replicates for the CIs (default 2000)")
       ->check(CLI::Range(int64_t{1}, int64_t{1000000}));
   cmd->add_option("--bootstrap-seed", o->bootstrap_seed, "bootstrap seed (default 0; recorded in the report)");
+  cmd->add_flag("--allow-unverified", o->allow_unverified,
+                "report finished bundles that fail verification (a file edited, truncated or missing since the bundle "
+                "was finished; metrics.json disagreeing with its evidence), marked NOT VERIFIED, instead of stopping");
   cmd->callback([o] {
     for (const auto& f : o->formats) canonical_format(f);  // unknown format: one line before any work
     std::vector<fs::path> bundles;
@@ -57,6 +61,7 @@ void add_report(CLI::App& app) {
     ro.baseline = o->baseline;
     ro.bootstrap.replicates = o->replicates;
     ro.bootstrap.seed = o->bootstrap_seed;
+    ro.allow_unverified = o->allow_unverified;
     for (const auto& d : o->dirs) {
       auto found = find_bundles(d);
       if (found.empty()) fail("{}: no result bundle (spec.json) found there; pass a bundle folder or use --protocol", d);

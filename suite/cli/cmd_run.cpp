@@ -7,6 +7,7 @@
 #include "models/import/registry.hpp"
 #include "suite/cli/commands.hpp"
 #include "suite/cli/run.hpp"
+#include "suite/cli/threads.hpp"
 
 namespace clcp::cli {
 
@@ -45,11 +46,18 @@ void add_run(CLI::App& app) {
                   "folder holding cityscapes/ (leftImg8bit, gtFine) and acdc/ (rgb_anon, gt) in their official "
                   "layouts; omitted: the embedded synthetic data in data/synth (rendered on first use)");
   cmd->add_option("--device", o->device, "cpu or cuda")->capture_default_str();
-  cmd->add_option("--threads", o->threads, "CPU threads for LibTorch (default: all cores); results are identical for "
-                                           "the same thread count");
+  auto threads = std::make_shared<std::string>("auto");
+  cmd->add_option("--threads", *threads,
+                  "CPU threads for LibTorch: a count >= 1, or auto (default: the CPUs this process may use). Results "
+                  "are bit-identical only for the same count, so a finished or interrupted cell is reused or resumed "
+                  "only with the count it was run with");
+  cmd->add_flag("--wait", o->wait,
+                "when another process is running a cell of this grid, wait for it to finish instead of stopping "
+                "(a finished cell is then reused)");
   cmd->add_option("--out", o->out, "results root")->capture_default_str();
   cmd->add_flag("--force", o->force, "re-run cells that are already done (their bundles are replaced)");
-  cmd->callback([o] {
+  cmd->callback([o, threads] {
+    o->threads = parse_threads(*threads);
     o->command_line = command_line();
     const auto report = run_protocol(*o);
     spdlog::info("report: {}", (report / "report.html").string());

@@ -2,7 +2,11 @@
 // headers never meet in one translation unit).
 #include <chrono>
 
+#include <fmt/format.h>
+
 #include "suite/cli/run.hpp"
+#include "suite/core/fault.hpp"
+#include "suite/core/signals.hpp"
 #include "suite/data/sample_io.hpp"
 #include "suite/eval/baseline.hpp"
 #include "suite/eval/evaluate.hpp"
@@ -43,6 +47,13 @@ json evaluate_model(Segmenter& model, const Protocol& p, const RunData& data, co
     auto ev = evaluate_split(
         logits_fn, split, [&](size_t i) { return load_sample(split.records[i]); }, eo,
         [&](size_t done, size_t total) {
+          fault_point(fmt::format("eval:{}:{}", name, done));  // test-only (fault.hpp)
+          // SIGINT/SIGTERM during evaluation: stop after this image; the rerun evaluates again from the checkpoint.
+          if (stop_requested())
+            throw Interrupted(fmt::format("{}: evaluation interrupted after {} of {} images; run the same command "
+                                          "again to evaluate it again (training is kept)",
+                                          b.dir().filename().string(), done, total),
+                              stop_signal());
           const double rate = done / std::max(seconds_since(e0), 1e-9);
           line.update(static_cast<int64_t>(done), {}, rate, (total - done) / std::max(rate, 1e-9));
         });

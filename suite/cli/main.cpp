@@ -10,6 +10,7 @@
 
 #include "suite/cli/commands.hpp"
 #include "suite/core/error.hpp"
+#include "suite/core/signals.hpp"
 
 namespace {
 std::string first_line(const std::string& s) { return s.substr(0, s.find('\n')); }
@@ -40,6 +41,10 @@ int main(int argc, char** argv) {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
+  } catch (const clcp::Interrupted& e) {
+    // SIGINT → 130, SIGTERM → 143 (128 + signal, as the shell reports a process ended by it).
+    std::cerr << "clcp-bench: stopped: " << e.what() << "\n";
+    return e.exit_code();
   } catch (const clcp::UserError& e) {
     std::cerr << "clcp-bench: error: " << e.what() << "\n";
     return 2;

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "models/import/checkpoint_reader.hpp"
 #include "models/import/import_weights.hpp"
 #include "models/import/registry.hpp"
 #include "models/safetensors.hpp"
@@ -18,6 +19,7 @@ std::string init_sha256(const std::string& init) {
   // downloaded. A registry sha256 that is known must match.
   const ResolvedInit r = resolve_init(init, default_weights_lookup());
   if (r.random) return "";
+  check_weights_format(r.path);  // a PNG, JSON or empty file is named as such before any data is read
   const std::string sha = sha256_file(r.path);
   if (r.entry && r.entry->sha256 && *r.entry->sha256 != sha)
     fail("--init {}: {} has sha256 {}, the registry expects {}; it is not the published file ({})", init,

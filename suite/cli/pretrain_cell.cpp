@@ -13,9 +13,12 @@
 #include "models/import/import_weights.hpp"
 #include "models/import/registry.hpp"
 #include "models/lidar/import_minkunet.hpp"
+#include "suite/cli/cell_guard.hpp"
 #include "suite/cli/run.hpp"
+#include "suite/cli/threads.hpp"
 #include "suite/core/error.hpp"
 #include "suite/core/fsio.hpp"
+#include "suite/core/signals.hpp"
 #include "suite/data/a2d2_manifest.hpp"
 #include "suite/data/pair_loader.hpp"
 #include "suite/data/synth/synth.hpp"
@@ -30,13 +33,6 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 namespace {
-
-std::atomic<bool> g_stop{false};
-void on_signal(int) { g_stop = true; }
-
-int threads_of(int requested) {
-  return requested > 0 ? requested : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
-}
 
 // Checks that a registry init is of the expected tower before any file is read.
 void check_encoder_kind(const std::string& init, const std::string& want, const char* flag) {
@@ -149,14 +145,16 @@ fs::path run_pretrain_cell(const PretrainProtocol& p, const PretrainOptions& o, 
                            const PretrainCellSpec& spec) {
   const fs::path dir = o.out / p.name / spec.id();
   Bundle b(dir);
+  const int threads = resolve_threads(o.threads);
+  const CellLock lock = claim_cell(b, o.command_line, o.wait);  // one owner per cell; a dead owner → interrupted
   if (b.done() && !o.force) {
+    check_reusable(b, threads);  // verifies, and the same thread count
     spdlog::info("pretrain {}: already done ({}); not training again (use --force to re-run)", spec.id(), dir.string());
     return dir;
   }
   if (o.force && fs::exists(dir)) fs::remove_all(dir);
   ensure_writable_dir(dir);
   write_json_atomic(b.spec_path(), spec.to_json());
-  const int threads = threads_of(o.threads);
   torch::set_num_threads(threads);
   const torch::Device device(o.device == "cuda" ? torch::kCUDA : torch::kCPU);
   json prov = collect_environment(o.device, threads);
@@ -216,9 +214,8 @@ fs::path run_pretrain_cell(const PretrainProtocol& p, const PretrainOptions& o, 
     cfg.fingerprint = spec.fingerprint;
     cfg.cell_id = spec.id();
     cfg.device = device;
-    cfg.stop = &g_stop;
-    std::signal(SIGINT, on_signal);
-    std::signal(SIGTERM, on_signal);
+    cfg.stop = &stop_requested();
+    install_stop_handlers();
     const PairSource train_src{train.batches_per_epoch(),
                                [&](int64_t e, int64_t i) { return train.batch(static_cast<uint64_t>(e), i); }};
     const PairSource val_src{val.batches_per_epoch(),
@@ -234,11 +231,11 @@ fs::path run_pretrain_cell(const PretrainProtocol& p, const PretrainOptions& o, 
                   pr.pairs_per_s, pr.eta_s);
     });
     line.finish();
-    if (!r.completed) {
-      b.write_status("interrupted", "pretrain", fmt::format("stopped during epoch {}", r.epochs_done));
-      fail("pretrain {}: interrupted during epoch {}; epoch checkpoints kept in {}; run the same command again to "
-           "resume", spec.id(), r.epochs_done, (dir / "checkpoints").string());
-    }
+    if (!r.completed)
+      throw Interrupted(fmt::format("pretrain {}: interrupted during epoch {}; epoch checkpoints kept in {}; run the "
+                                    "same command again to resume",
+                                    spec.id(), r.epochs_done, (dir / "checkpoints").string()),
+                        stop_signal());
     const json metrics = summarise(dir, spec, p);
     b.write_metrics(metrics);
     prov["end"] = utc_now_iso();
@@ -251,8 +248,11 @@ fs::path run_pretrain_cell(const PretrainProtocol& p, const PretrainOptions& o, 
                  last["val_loss"].get<double>(), last["chance_loss"].get<double>(),
                  last["retrieval"]["image_to_lidar"]["R@1"].get<double>(),
                  last["retrieval"]["chance"]["R@1"].get<double>());
+  } catch (const Interrupted& e) {
+    record_end(b, "interrupted", "pretrain", e.what());
+    throw;
   } catch (const UserError& e) {
-    if (b.state() != "interrupted") b.write_status("failed", "pretrain", e.what());
+    record_end(b, "failed", "pretrain", e.what());  // a failing status write (full disk) never hides this error
     throw;
   }
   return dir;

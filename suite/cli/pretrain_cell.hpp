@@ -25,6 +25,7 @@ struct PretrainOptions {
   int threads = 0;
   std::filesystem::path out = "results";
   bool force = false;
+  bool wait = false;            ///< another process runs this cell: wait for it instead of stopping
   std::string command_line;
 };
 

@@ -23,9 +23,10 @@ struct RunOptions {
   std::vector<int64_t> seeds;
   std::filesystem::path data_root;        ///< "" → data/synth (generated on first use)
   std::string device = "cpu";
-  int threads = 0;                        ///< 0 → all cores
+  int threads = 0;                        ///< 0 → "auto": the CPUs this process may use (threads.hpp)
   std::filesystem::path out = "results";
   bool force = false;
+  bool wait = false;                      ///< a cell another process runs: wait for it instead of stopping
   std::string command_line;               ///< recorded in provenance, shown in reports
 };
 

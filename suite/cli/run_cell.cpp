@@ -8,10 +8,13 @@
 #include <thread>
 
 #include "models/import/registry.hpp"
+#include "suite/cli/cell_guard.hpp"
 #include "suite/cli/run.hpp"
+#include "suite/cli/threads.hpp"
 #include "suite/core/error.hpp"
 #include "suite/core/fsio.hpp"
 #include "suite/core/shell.hpp"
+#include "suite/core/signals.hpp"
 #include "suite/data/loader.hpp"
 #include "suite/results/provenance.hpp"
 #include "suite/train/adapters.hpp"
@@ -23,9 +26,6 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 namespace {
-
-std::atomic<bool> g_stop{false};
-void on_sigint(int) { g_stop = true; }
 
 double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -46,15 +46,15 @@ std::string rerun_command(const Protocol& p, const CellSpec& spec, const RunOpti
 
 }  // namespace
 
-int effective_threads(int requested) {
-  return requested > 0 ? requested : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
-}
+int effective_threads(int requested) { return resolve_threads(requested); }  // threads.hpp
 
-void install_stop_handler() { std::signal(SIGINT, on_sigint); }
+void install_stop_handler() { install_stop_handlers(); }  // SIGINT and SIGTERM: checkpoint, exit 128 + signal
 
 bool run_cell(const Protocol& p, const RunData& data, const CellSpec& spec, const RunOptions& o) {
   Bundle b = Bundle::for_cell(o.out, spec);
+  const CellLock lock = claim_cell(b, o.command_line, o.wait);  // one owner per cell; a dead owner → interrupted
   if (b.done() && !o.force) {
+    check_reusable(b, effective_threads(o.threads));  // verifies, and the same thread count
     spdlog::info("cell {}: already done ({}); not training again (use --force to re-run)", spec.id(), b.dir().string());
     return false;
   }
@@ -115,7 +115,8 @@ bool run_cell(const Protocol& p, const RunData& data, const CellSpec& spec, cons
     cfg.seed = static_cast<uint64_t>(spec.seed);
     cfg.device = device;
     cfg.ignore_index = p.ignore_index;
-    cfg.stop = &g_stop;
+    cfg.stop = &stop_requested();
+    cfg.threads = threads;
     ProgressLine train_line("finetune " + spec.label(), p.max_iters);
     const auto train_t0 = std::chrono::steady_clock::now();
     double train_images_per_s = 0;
@@ -131,11 +132,11 @@ bool run_cell(const Protocol& p, const RunData& data, const CellSpec& spec, cons
                             pr.images_per_s, pr.eta_s);
         });
     train_line.finish();
-    if (!fr.completed) {
-      b.write_status("interrupted", stage, fmt::format("stopped after iteration {}", fr.iterations_done));
-      fail("cell {}: interrupted after iteration {}; checkpoint kept at {}; run the same command again to resume",
-           spec.id(), fr.iterations_done, fr.last_checkpoint.weights.string());
-    }
+    if (!fr.completed)
+      throw Interrupted(fmt::format("cell {}: interrupted after iteration {}; checkpoint kept at {}; run the same "
+                                    "command again to resume",
+                                    spec.id(), fr.iterations_done, fr.last_checkpoint.weights.string()),
+                        stop_signal());
     prov["train"] = {{"iterations", fr.iterations_done},
                      {"resumed_from", fr.resumed_from},
                      {"images_per_s", train_images_per_s},
@@ -157,8 +158,11 @@ bool run_cell(const Protocol& p, const RunData& data, const CellSpec& spec, cons
     spdlog::info("cell {}: mIoU Cityscapes {} | mIoU ACDC {} | rPD {}", spec.id(), pct(metrics["source"]["mIoU"]),
                  pct(metrics["target"]["pooled"]["mIoU"]),
                  metrics["rPD"].is_number() ? fmt::format("{:.3f}", metrics["rPD"].get<double>()) : "n/a");
+  } catch (const Interrupted& e) {
+    record_end(b, "interrupted", stage, e.what());
+    throw;
   } catch (const UserError& e) {
-    if (b.state() != "interrupted") b.write_status("failed", stage, e.what());
+    record_end(b, "failed", stage, e.what());  // a failing status write (full disk) never hides this error
     throw;
   }
   return true;

@@ -70,10 +70,23 @@ fs::path run_protocol(const RunOptions& o) {
   write_plan(plan.ledger_path(), plan);
 
   install_stop_handler();
+  std::exception_ptr first_error;  // kept as thrown: an Interrupted ends the process with 128 + its signal
   const LocalOutcome outcome = run_local(plan, [&](size_t i) {
-    run_cell(p, data, CellSpec::from_json(plan.cells[i].spec), o);  // finished cells stay; the report lists a failure
+    try {
+      run_cell(p, data, CellSpec::from_json(plan.cells[i].spec), o);  // finished cells stay; the report lists it
+    } catch (const UserError&) {
+      first_error = std::current_exception();
+      throw;
+    }
   });
-  const fs::path report_dir = write_plan_report(plan);
+  fs::path report_dir;
+  try {
+    report_dir = write_plan_report(plan);
+  } catch (const UserError& e) {
+    if (outcome.first_error.empty()) throw;
+    spdlog::warn("note: the report was not written ({})", e.what());  // the cell's error below is what matters
+  }
+  if (first_error) std::rethrow_exception(first_error);
   if (!outcome.first_error.empty()) throw UserError(outcome.first_error);
   return report_dir;
 }

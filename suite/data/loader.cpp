@@ -1,5 +1,6 @@
 #include "suite/data/loader.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 
 #include "suite/core/error.hpp"
@@ -98,7 +99,7 @@ Batch TrainLoader::batch(uint64_t iteration) {
     return std::move(slot->batch);
   }
   std::unique_lock<std::mutex> lock(mutex_);
-  const uint64_t last = iteration + static_cast<uint64_t>(prefetch_);
+  const uint64_t last = std::max(iteration, std::min(iteration + static_cast<uint64_t>(prefetch_), end_ - 1));
   // Forget batches outside [iteration, last] (after a jump): drop their pending tasks; samples already in flight
   // finish into a slot nobody reads.
   for (auto it = slots_.begin(); it != slots_.end();) {

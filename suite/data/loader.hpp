@@ -55,6 +55,10 @@ class TrainLoader {
   /// Errors from load_sample (UserError naming the file) are rethrown here.
   Batch batch(uint64_t iteration);
 
+  /// Batches at or after `end` (the schedule's length) are never prefetched: a sample after the last iteration is
+  /// neither decoded for nothing nor able to fail where no one would see it. Default: no end.
+  void set_end(uint64_t end) { end_ = end; }
+
   /// Record index at position k of batch `iteration` (the sampler alone, no decoding).
   size_t record_index(uint64_t iteration, int64_t k);
 
@@ -79,6 +83,7 @@ class TrainLoader {
   uint64_t seed_;
   int64_t batch_size_;
   int prefetch_;
+  uint64_t end_ = UINT64_MAX;
 
   std::mutex order_mutex_;
   std::map<uint64_t, std::vector<uint32_t>> permutations_;  // a few recent epochs

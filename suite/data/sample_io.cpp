@@ -4,8 +4,13 @@
 #include <opencv2/imgcodecs.hpp>
 #include <system_error>
 
+#include <png.h>
+
 #include "suite/core/error.hpp"
+#include "suite/core/sniff.hpp"
 #include "suite/data/labels.hpp"
+#include "suite/data/notes.hpp"
+#include "suite/data/png_decode.hpp"
 
 namespace fs = std::filesystem;
 
@@ -13,16 +18,44 @@ namespace clcp {
 
 namespace {
 
+// A camera image that is not 8-bit colour is converted as cv::imread(IMREAD_COLOR) converts it (what mmcv's
+// LoadImageFromFile gives mmseg); the first such image of each kind is named once, so the conversion is never silent.
+void note_conversion(const fs::path& path, const PngHeader& h) {
+  const bool alpha = (h.color_type & PNG_COLOR_MASK_ALPHA) != 0;
+  const bool gray = (h.color_type & PNG_COLOR_MASK_COLOR) == 0;
+  if (alpha) note_once("png-alpha", fmt::format("{}: {} image; its alpha channel is dropped (as cv::imread "
+                                                "IMREAD_COLOR); later images like it are not named",
+                                                path.string(), h.describe()));
+  if (gray) note_once("png-gray", fmt::format("{}: {} image; gray is replicated to three channels (as cv::imread "
+                                              "IMREAD_COLOR); later images like it are not named",
+                                              path.string(), h.describe()));
+  if (h.bit_depth == 16) note_once("png-16bit", fmt::format("{}: {} image; samples are reduced to 8 bits (as "
+                                                            "cv::imread IMREAD_COLOR); later images like it are not "
+                                                            "named",
+                                                            path.string(), h.describe()));
+}
+
 cv::Mat decode(const fs::path& path, int flags) {
   std::error_code ec;
   if (!fs::is_regular_file(path, ec)) fail("{}: file not found; re-download or regenerate it", path.string());
+  if (has_png_signature(path)) {
+    // libpng with our own error handler: its messages come back here instead of going to stderr.
+    PngDecoded d = decode_png(path, flags);
+    if (!d.error.empty())
+      fail("{}: PNG does not decode ({}); re-download or regenerate it", path.string(), d.error);
+    if (flags == cv::IMREAD_COLOR) note_conversion(path, d.header);
+    return d.image;
+  }
+  // Not a PNG (Cityscapes and ACDC are PNG; another format is read by OpenCV as mmcv would).
   cv::Mat m;
   try {
     m = cv::imread(path.string(), flags);
   } catch (const cv::Exception&) {
     m.release();
   }
-  if (m.empty()) fail("{}: PNG does not decode; re-download or regenerate it", path.string());
+  if (m.empty())
+    fail("{}: does not decode as an image: it is {}; re-download or regenerate it", path.string(),
+         describe_content(path));
   return m;
 }
 

@@ -69,13 +69,17 @@ void require(bool ok, const std::string& where, const std::string& key, const st
 
 Protocol load_protocol(const std::string& name_or_path, const std::string& scale) {
   const fs::path file = protocol_path(name_or_path);
+  return protocol_from_json(read_json(file), file, scale);
+}
+
+Protocol protocol_from_json(json j, const fs::path& file, const std::string& scale) {
   const std::string where = file.string();
-  const ScaledJson scaled = apply_scale(read_json(file), scale, where);
-  const json& j = scaled.merged;
+  const ScaledJson scaled = apply_scale(std::move(j), scale, where);
+  const json& merged = scaled.merged;
   Protocol p;
   p.scale = scale;
   p.scale_description = scaled.description;
-  StrictObject r(j, where);
+  StrictObject r(merged, where);
   const std::string schema = r.string("schema");
   if (schema != "clcp-bench/protocol/1")
     fail("{}: key 'schema' is '{}', expected 'clcp-bench/protocol/1'; this build reads protocol schema 1", where, schema);

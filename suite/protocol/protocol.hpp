@@ -73,5 +73,8 @@ std::vector<std::pair<std::string, std::string>> list_scales(const std::filesyst
 /// Loads, merges the scale's overrides, validates strictly. Throws UserError naming the file and key for an unknown
 /// protocol, unknown scale, unknown/missing key or a value of the wrong type or range.
 Protocol load_protocol(const std::string& name_or_path, const std::string& scale);
+/// The same for a protocol already parsed as JSON; `file` is the name shown in errors and kept in Protocol::file.
+/// (load_protocol = read_json + this; the fuzz harness tests/fuzz/fuzz_protocol.cpp drives it directly.)
+Protocol protocol_from_json(nlohmann::json j, const std::filesystem::path& file, const std::string& scale);
 
 }  // namespace clcp

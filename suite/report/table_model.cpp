@@ -13,6 +13,8 @@
 #include "suite/core/fsio.hpp"
 #include "suite/data/labels.hpp"
 #include "suite/results/bundle.hpp"
+#include "suite/results/cell_lock.hpp"
+#include "suite/results/integrity.hpp"
 #include "suite/results/provenance.hpp"
 #include "suite/stats/aggregate.hpp"
 
@@ -62,7 +64,7 @@ void read_train_log(const Bundle& b, RunRow& r) {
   }
 }
 
-RunRow read_run(const fs::path& dir, json& spec_raw, CellSpec& spec) {
+RunRow read_run(const fs::path& dir, json& spec_raw, CellSpec& spec, bool allow_unverified) {
   Bundle b(dir);
   if (!fs::exists(b.spec_path())) fail("{}: no spec.json; pass a result bundle folder", dir.string());
   spec_raw = read_json(b.spec_path());
@@ -74,7 +76,9 @@ RunRow read_run(const fs::path& dir, json& spec_raw, CellSpec& spec) {
   r.fingerprint = spec.fingerprint;
   r.seed = spec.seed;
   r.bundle_dir = dir.string();
-  r.state = b.state().value_or("none");
+  r.state = observed_state(b).value_or("none");  // "running" without a live owner reads "interrupted"
+  // A finished bundle is used only when it verifies (integrity.hpp); with --allow-unverified it is marked instead.
+  if (r.state == "done") r.unverified = require_verified(dir, allow_unverified);
   if (fs::exists(b.status_path())) {
     const json st = read_json(b.status_path());
     if (st.contains("error") && st["error"].is_string()) r.error = st["error"];
@@ -233,7 +237,9 @@ ReportModel build_report_model(const std::vector<fs::path>& bundle_dirs, const R
   for (const auto& d : dirs) {
     Item it;
     it.dir = d;
-    it.run = read_run(d, it.spec_raw, it.spec);
+    it.run = read_run(d, it.spec_raw, it.spec, opts.allow_unverified);
+    if (!it.run.unverified.empty())
+      model.notes.push_back(fmt::format("NOT VERIFIED (used with --allow-unverified): {}", it.run.unverified));
     seen_ids.insert(it.run.cell_id);
     by_fp[it.spec.fingerprint].push_back(std::move(it));
   }
@@ -321,7 +327,7 @@ ReportModel build_report_model(const std::vector<fs::path>& bundle_dirs, const R
       }
       if (g.runs_done > 0) {
         try {
-          const stats::GroupSummary s = stats::summarise_group(group_dirs, opts.bootstrap);
+          const stats::GroupSummary s = stats::summarise_group(group_dirs, opts.bootstrap, opts.allow_unverified);
           g.miou_source = from_summary(s.miou_source, 100);
           g.miou_target = from_summary(s.miou_target, 100);
           g.rpd = from_summary(s.rpd, 1);

@@ -35,6 +35,7 @@ struct RunRow {
   int64_t seed = 0;
   std::string state;  ///< done | running | failed | interrupted | none (no status.json) | not run
   std::string error, stage;  ///< status.json error line and stage
+  std::string unverified;    ///< done but failing verification (only with allow_unverified): the problem
   std::string bundle_dir, provenance, command;  ///< provenance: path of provenance.json; command: its "rerun" (this cell only), else its "command"
   double miou_source = stats::kNaN, miou_target = stats::kNaN, rpd = stats::kNaN;  ///< percent, percent, ratio
   std::map<std::string, double> miou_conditions;                                    ///< percent
@@ -79,6 +80,9 @@ struct ReportOptions {
   std::string baseline;  ///< baselines/<name>.json; "a,b" merges several files; "" for none
   std::vector<std::filesystem::path> plans;  ///< plan-*.json files whose cells are all listed
   stats::BootstrapOptions bootstrap;
+  /// Use finished bundles that fail verification (edited, truncated or missing files; metrics.json disagreeing with
+  /// its evidence), marked "NOT VERIFIED" in the runs table and the notes; otherwise they are an error.
+  bool allow_unverified = false;
   /// "generated" stamp; "" → $SOURCE_DATE_EPOCH if set, else the current UTC time.
   std::string generated;
 };

@@ -2,7 +2,10 @@
 
 #include "suite/core/error.hpp"
 #include "suite/core/fsio.hpp"
+#include "suite/results/integrity.hpp"
 #include "suite/results/provenance.hpp"
+
+#include <unistd.h>
 
 namespace clcp {
 namespace fs = std::filesystem;
@@ -31,11 +34,15 @@ void Bundle::write_metrics(const nlohmann::json& metrics) const {
 }
 
 void Bundle::write_status(const std::string& state, const std::string& stage, const std::string& error) const {
-  write_json_atomic(status_path(), {{"schema", kBundleSchema},
-                                    {"state", state},
-                                    {"stage", stage},
-                                    {"error", error.empty() ? nlohmann::json(nullptr) : nlohmann::json(error)},
-                                    {"updated", utc_now_iso()}});
+  nlohmann::json j = {{"schema", kBundleSchema},
+                      {"state", state},
+                      {"stage", stage},
+                      {"error", error.empty() ? nlohmann::json(nullptr) : nlohmann::json(error)},
+                      {"updated", utc_now_iso()}};
+  if (state == "running") j["pid"] = static_cast<int64_t>(::getpid());
+  // The final record: every file of the finished bundle with its size and hash (integrity.hpp), written last.
+  if (state == "done") j["files"] = hash_bundle_files(dir_);
+  write_json_atomic(status_path(), j);
 }
 
 std::optional<std::string> Bundle::state() const {

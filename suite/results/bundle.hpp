@@ -1,7 +1,9 @@
 // The result bundle of one cell, results/<protocol>/<cell-id>/ (schema "clcp-bench/bundle/1"):
 //   spec.json         resolved cell spec (CellSpec) + fingerprint
 //   provenance.json   environment, command, times (see provenance.hpp)
-//   status.json       {"state": "running"|"done"|"failed", "stage", "error", "updated"}; "done" is written last
+//   status.json       {"state": "running"|"done"|"failed"|"interrupted", "stage", "error", "updated"} (+ "pid" while
+//                     running); "done" is written last and is the bundle's final record: "files" lists every other
+//                     file with its size and XXH3-128 hash, which readers verify (integrity.hpp)
 //   train_log.jsonl   one JSON object per logged iteration (train stage)
 //   checkpoints/      iter_N.safetensors (+ optimiser state), latest.json
 //   evidence/<name>.jsonl  per-image TP/FP/FN per class (eval stage), e.g. cityscapes_val, acdc_val
@@ -37,6 +39,8 @@ class Bundle {
   void write_spec(const CellSpec& spec) const;
   void write_provenance(const nlohmann::json& provenance) const;
   void write_metrics(const nlohmann::json& metrics) const;
+  /// Writes status.json atomically. State "done" hashes every file of the bundle into it first (the final record);
+  /// write it only after everything else. Throws UserError if the write fails (full disk: names the file).
   void write_status(const std::string& state, const std::string& stage, const std::string& error = "") const;
 
   /// State in status.json, or nullopt when there is none.

@@ -81,10 +81,11 @@ nlohmann::json GroupSummary::to_json() const {
           {"units", "fractions in [0,1]; sd is the sample sd over seeds; ci is the bootstrap CI of the mean"}};
 }
 
-GroupSummary summarise_group(const std::vector<fs::path>& bundle_dirs, const BootstrapOptions& opts) {
+GroupSummary summarise_group(const std::vector<fs::path>& bundle_dirs, const BootstrapOptions& opts,
+                             bool allow_unverified) {
   if (bundle_dirs.empty()) fail("summarise_group: no bundles given; pass the bundles of one (init, mode) group");
   std::vector<RunBundle> bundles;
-  for (const auto& d : bundle_dirs) bundles.push_back(read_run_bundle(d));
+  for (const auto& d : bundle_dirs) bundles.push_back(read_run_bundle(d, allow_unverified));
   std::sort(bundles.begin(), bundles.end(), [](const RunBundle& a, const RunBundle& b) {
     return std::make_tuple(a.spec.seed, a.spec.id()) < std::make_tuple(b.spec.seed, b.spec.id());
   });
@@ -140,7 +141,8 @@ GroupSummary summarise_group(const std::vector<fs::path>& bundle_dirs, const Boo
   return g;
 }
 
-std::vector<GroupSummary> summarise_groups(const std::vector<fs::path>& bundle_dirs, const BootstrapOptions& opts) {
+std::vector<GroupSummary> summarise_groups(const std::vector<fs::path>& bundle_dirs, const BootstrapOptions& opts,
+                                           bool allow_unverified) {
   std::map<std::pair<std::string, std::string>, std::vector<fs::path>> groups;
   std::string fingerprint;
   fs::path fingerprint_dir;
@@ -155,7 +157,7 @@ std::vector<GroupSummary> summarise_groups(const std::vector<fs::path>& bundle_d
     groups[{spec.init, spec.finetune_mode}].push_back(d);
   }
   std::vector<GroupSummary> out;
-  for (const auto& [key, dirs] : groups) out.push_back(summarise_group(dirs, opts));
+  for (const auto& [key, dirs] : groups) out.push_back(summarise_group(dirs, opts, allow_unverified));
   return out;
 }
 

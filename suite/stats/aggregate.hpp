@@ -51,10 +51,12 @@ struct GroupSummary {
 
 /// Summarises bundles that all share (fingerprint, init, finetune mode); throws UserError naming the odd bundle
 /// otherwise, or if `bundle_dirs` is empty. With no finished run the numbers are NaN (n = 0).
-GroupSummary summarise_group(const std::vector<std::filesystem::path>& bundle_dirs, const BootstrapOptions& opts);
+/// allow_unverified: use finished bundles that fail verification (integrity.hpp) instead of stopping.
+GroupSummary summarise_group(const std::vector<std::filesystem::path>& bundle_dirs, const BootstrapOptions& opts,
+                             bool allow_unverified = false);
 
 /// Groups bundles by (init, finetune mode) (sorted) and summarises each. All must share one fingerprint.
 std::vector<GroupSummary> summarise_groups(const std::vector<std::filesystem::path>& bundle_dirs,
-                                           const BootstrapOptions& opts);
+                                           const BootstrapOptions& opts, bool allow_unverified = false);
 
 }  // namespace clcp::stats

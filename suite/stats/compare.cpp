@@ -25,9 +25,10 @@ struct Side {
   std::map<int64_t, RunBundle> by_seed;  // finished runs
   std::set<std::string> labels;          // "<init> <mode>"
   std::vector<std::string> not_done;
+  std::vector<std::string> unverified;
 };
 
-Side read_side(const std::string& name, const std::vector<fs::path>& paths) {
+Side read_side(const std::string& name, const std::vector<fs::path>& paths, bool allow_unverified) {
   Side s;
   s.name = name;
   std::vector<fs::path> dirs;
@@ -38,7 +39,8 @@ Side read_side(const std::string& name, const std::vector<fs::path>& paths) {
   }
   if (dirs.empty()) fail("compare: side {} is empty; pass result bundles or folders of bundles", name);
   for (const auto& d : dirs) {
-    RunBundle b = read_run_bundle(d);
+    RunBundle b = read_run_bundle(d, allow_unverified);
+    if (!b.unverified.empty()) s.unverified.push_back(fmt::format("{}: {}: {}", name, b.spec.id(), b.unverified));
     if (s.fingerprint.empty()) s.fingerprint = b.spec.fingerprint, s.fingerprint_dir = d;
     if (b.spec.fingerprint != s.fingerprint)
       fail("compare: side {} mixes protocol fingerprints {} ({}) and {} ({}); pass bundles of one protocol", name,
@@ -180,7 +182,7 @@ std::string verdict_of(const Estimate& d) {
 
 CompareResult compare(const std::vector<fs::path>& a_paths, const std::vector<fs::path>& b_paths,
                       const CompareOptions& opts) {
-  const Side a = read_side("A", a_paths), b = read_side("B", b_paths);
+  const Side a = read_side("A", a_paths, opts.allow_unverified), b = read_side("B", b_paths, opts.allow_unverified);
   if (a.fingerprint != b.fingerprint)
     fail("compare: protocol fingerprints differ: A {} ({}) vs B {} ({}); compare bundles of the same protocol",
          a.fingerprint, a.fingerprint_dir.string(), b.fingerprint, b.fingerprint_dir.string());
@@ -189,6 +191,8 @@ CompareResult compare(const std::vector<fs::path>& a_paths, const std::vector<fs
   r.options = opts;
   r.unpaired = a.not_done;
   r.unpaired.insert(r.unpaired.end(), b.not_done.begin(), b.not_done.end());
+  r.unverified = a.unverified;
+  r.unverified.insert(r.unverified.end(), b.unverified.begin(), b.unverified.end());
   std::vector<StratifiedRun> arm_a, arm_b;
   std::vector<RunValues> val_a, val_b;
   for (const auto& [seed, ra] : a.by_seed) {
@@ -252,6 +256,7 @@ nlohmann::json CompareResult::to_json() const {
           {"B", {{"label", b_label}, {"cells", b_cells}}},
           {"seeds", seeds},
           {"unpaired", unpaired},
+          {"not_verified", unverified},
           {"images", {{"source", images_source}, {"target", images_target}}},
           {"delta", "B - A; fractions in [0,1] for mIoU"},
           {"mIoU_source", miou_source.to_json()},
@@ -292,6 +297,7 @@ std::string CompareResult::table() const {
   t += fmt::format("bootstrap: {} replicates, seed {}, percentile CI, paired by seed and image\n",
                    options.bootstrap.replicates, options.bootstrap.seed);
   for (const auto& u : unpaired) t += fmt::format("not compared: {}\n", u);
+  for (const auto& u : unverified) t += fmt::format("NOT VERIFIED (used with --allow-unverified): {}\n", u);
   return t;
 }
 

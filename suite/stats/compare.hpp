@@ -22,6 +22,7 @@ struct CompareOptions {
   double effect_points = 1.0;  ///< effect to detect, in mIoU points (1.0 = 0.01 as a fraction)
   double power = 0.8;
   double alpha = 0.05;         ///< two-sided
+  bool allow_unverified = false;  ///< use finished bundles that fail verification (listed in CompareResult::unverified)
 };
 
 struct Delta {
@@ -45,6 +46,7 @@ struct CompareResult {
   std::vector<std::string> a_cells, b_cells;  ///< paired cell ids, in seed order
   std::vector<int64_t> seeds;                 ///< paired seeds
   std::vector<std::string> unpaired;          ///< cells without a partner (or not done), ignored
+  std::vector<std::string> unverified;        ///< "A: <cell>: <problem>" for bundles used although not verified
   int64_t images_source = 0, images_target = 0;
   std::vector<std::string> conditions;
   Delta miou_source, miou_target, rpd;

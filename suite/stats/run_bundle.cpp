@@ -5,6 +5,8 @@
 #include "suite/core/error.hpp"
 #include "suite/core/fsio.hpp"
 #include "suite/results/bundle.hpp"
+#include "suite/results/cell_lock.hpp"
+#include "suite/results/integrity.hpp"
 
 namespace clcp::stats {
 namespace fs = std::filesystem;
@@ -26,19 +28,20 @@ std::vector<ImageEvidence> read_evidence(const Bundle& b, const std::string& nam
 
 }  // namespace
 
-RunBundle read_run_bundle(const fs::path& dir) {
+RunBundle read_run_bundle(const fs::path& dir, bool allow_unverified) {
   const Bundle b(dir);
   if (!fs::exists(b.spec_path()))
     fail("{}: not a result bundle (no spec.json); pass a bundle folder or a folder of bundles", dir.string());
   RunBundle r;
   r.dir = dir;
   r.spec = b.read_spec();
-  r.state = b.state().value_or("none");
+  r.state = observed_state(b).value_or("none");
   if (fs::exists(b.status_path())) {
     const auto status = read_json(b.status_path());
     if (status.contains("error") && status["error"].is_string()) r.error = status["error"].get<std::string>();
   }
   if (r.state == "done") {
+    r.unverified = require_verified(dir, allow_unverified);
     const auto& recipe = r.spec.recipe;
     r.source = read_evidence(b, recipe_string(recipe, "source", "dataset", dir) + "_" +
                                     recipe_string(recipe, "source", "eval_split", dir));

@@ -38,10 +38,11 @@ void prune(const fs::path& dir, int64_t newest, const CheckpointRetention& r) {
 }  // namespace
 
 CheckpointFiles save_checkpoint(const fs::path& dir, int64_t iteration, uint64_t seed, const TensorMap& model_state,
-                                const TensorMap& momentum, const CheckpointRetention& retention) {
+                                const TensorMap& momentum, const CheckpointRetention& retention, int threads) {
   ensure_writable_dir(dir);
-  const std::map<std::string, std::string> meta{
+  std::map<std::string, std::string> meta{
       {"format", kCheckpointFormat}, {"iteration", std::to_string(iteration)}, {"seed", std::to_string(seed)}};
+  if (threads > 0) meta["threads"] = std::to_string(threads);
   auto state_meta = meta;
   state_meta["kind"] = "sgd_momentum";
   CheckpointFiles f{iteration, dir / weights_name(iteration), dir / state_name(iteration)};
@@ -93,6 +94,13 @@ LoadedCheckpoint load_checkpoint(const CheckpointFiles& files) {
     if (m.count("iteration") == 0 || m.at("iteration") != std::to_string(files.iteration))
       fail("{}: metadata iteration differs from latest.json ({}); delete latest.json to restart the cell",
            path.string(), files.iteration);
+  }
+  if (const auto it = meta.find("threads"); it != meta.end()) {
+    try {
+      out.threads = std::stoi(it->second);
+    } catch (const std::exception&) {
+      fail("{}: metadata \"threads\" is not a number; this checkpoint cannot be resumed", files.weights.string());
+    }
   }
   try {
     out.seed = std::stoull(meta.at("seed"));

@@ -1,7 +1,8 @@
 // Finetuning checkpoints in a cell's `checkpoints/` folder (DESIGN.md "Result bundle"; mmengine CheckpointHook
 // analogue, clcp_reference.md §3.2). One checkpoint after N completed iterations is two files plus a pointer:
 //   iter_<N>.safetensors        model state dict, the model's own key names (backbone.*, decode_head.*), float32;
-//                               metadata {"format":"clcp-bench/1","iteration":"N","seed":"S"}; loadable by Python
+//                               metadata {"format":"clcp-bench/1","iteration":"N","seed":"S","threads":"T"}
+//                               (threads: LibTorch's thread count, omitted when unknown); loadable by Python
 //                               safetensors (safetensors.torch.load_file).
 //   iter_<N>.state.safetensors  optimiser state: the SGD momentum buffer of every parameter that has one, keyed by
 //                               the parameter's name; metadata as above plus "kind":"sgd_momentum".
@@ -37,6 +38,7 @@ struct CheckpointFiles {
 struct LoadedCheckpoint {
   CheckpointFiles files;
   uint64_t seed = 0;
+  int threads = 0;        ///< LibTorch threads of the run that wrote it (metadata "threads"); 0 = not recorded
   TensorMap model_state;  ///< CPU tensors, model key names
   TensorMap momentum;     ///< CPU tensors, parameter names
 };
@@ -46,7 +48,7 @@ struct LoadedCheckpoint {
 /// Throws UserError if the folder is not writable or a tensor has a dtype safetensors cannot hold here.
 CheckpointFiles save_checkpoint(const std::filesystem::path& dir, int64_t iteration, uint64_t seed,
                                 const TensorMap& model_state, const TensorMap& momentum,
-                                const CheckpointRetention& retention = {});
+                                const CheckpointRetention& retention = {}, int threads = 0);
 
 /// The checkpoint latest.json points at, or nullopt if there is no latest.json. Throws UserError if latest.json is
 /// malformed or names a missing file.

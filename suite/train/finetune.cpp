@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "suite/core/error.hpp"
+#include "suite/core/fault.hpp"
 #include "suite/core/fsio.hpp"
 #include "models/state_dict.hpp"
 #include "suite/train/loss.hpp"
@@ -108,6 +109,10 @@ FinetuneResult finetune(const TrainableModel& model, const BatchFn& next_batch, 
     if (ck.seed != cfg.seed)
       fail("{}: written with seed {}, this run uses seed {}; use the same seed or delete {} to restart",
            latest->weights.string(), ck.seed, cfg.seed, ckpt_dir.string());
+    if (cfg.threads > 0 && ck.threads > 0 && ck.threads != cfg.threads)
+      fail("{}: written with --threads {}, this run uses {}; results are bit-identical only for the same count: "
+           "resume with --threads {}, or add --force to restart the cell",
+           latest->weights.string(), ck.threads, cfg.threads, ck.threads);
     if (latest->iteration > cfg.max_iters)
       fail("{}: iteration {} is beyond max_iters {}; delete {} to restart with the shorter schedule",
            latest->weights.string(), latest->iteration, cfg.max_iters, ckpt_dir.string());
@@ -172,6 +177,7 @@ FinetuneResult finetune(const TrainableModel& model, const BatchFn& next_batch, 
 
     sgd.zero_grad();
     const auto logits = model.forward(images);
+    fault_point("iteration:" + std::to_string(t) + ":forward");  // test-only (fault.hpp)
     const auto loss = seg_cross_entropy(logits, labels, cfg.ignore_index);
     const double loss_v = loss.item<double>();
     if (!std::isfinite(loss_v)) {
@@ -208,7 +214,8 @@ FinetuneResult finetune(const TrainableModel& model, const BatchFn& next_batch, 
     }
     if (due(done, cfg.checkpoint_interval, cfg.max_iters) || stop_requested) {
       torch::NoGradGuard ng;
-      result.last_checkpoint = save_checkpoint(ckpt_dir, done, cfg.seed, get_state(), momentum_state(), retention);
+      result.last_checkpoint =
+          save_checkpoint(ckpt_dir, done, cfg.seed, get_state(), momentum_state(), retention, cfg.threads);
     }
     if (stop_requested && done < cfg.max_iters) return result;
   }

@@ -28,6 +28,8 @@ struct FinetuneConfig {
   int64_t keep_last = 0;              ///< checkpoints kept besides the final one; ≤0 keeps all (as the thesis config)
   std::string mode = "full";          ///< "full" | "frozen" (backbone requires_grad=false and not in the optimiser)
   uint64_t seed = 0;                  ///< recorded in checkpoints; a resume with another seed is refused
+  int threads = 0;                    ///< LibTorch threads, recorded in checkpoints; a resume with another count is
+                                      ///< refused (the bits depend on it); 0 = not recorded, not checked
   torch::Device device = torch::kCPU;
   int64_t ignore_index = 255;
   /// Optional stop request (e.g. set by a SIGINT handler or a test): checked after each iteration; when set, the loop
@@ -87,7 +89,7 @@ struct FinetuneResult {
 /// with lr = poly_lr(t, …) (set before the step, as mmengine whose scheduler steps after each iteration).
 /// Resume: if checkpoints/latest.json exists the model, momentum buffers and iteration N are restored, log lines with
 /// iter > N are dropped, and training continues with t = N, giving the same final weights as an uninterrupted run.
-/// Errors (UserError): bad config; a checkpoint of another seed; non-finite loss — "iteration N: loss is NaN/Inf; last
+/// Errors (UserError): bad config; a checkpoint of another seed or thread count; non-finite loss — "iteration N: loss is NaN/Inf; last
 /// good checkpoint kept at <path>; lower the lr or check the labels" (nothing is saved from the bad state).
 FinetuneResult finetune(const TrainableModel& model, const BatchFn& next_batch, const FinetuneConfig& cfg,
                         const std::filesystem::path& cell_dir, const ProgressFn& progress = {});

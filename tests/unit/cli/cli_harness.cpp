@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <array>
+#include <functional>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -52,9 +53,58 @@ CommandResult run_cli_interrupt_when(const std::string& args, const fs::path& wa
   return r;
 }
 
+CliProcess::CliProcess(const std::string& args, const std::string& env) {
+  static int counter = 0;
+  log_ = fs::temp_directory_path() / ("clcp_cli_bg_" + std::to_string(::getpid()) + "_" + std::to_string(counter++) + ".log");
+  const std::string cmd = "exec " + (env.empty() ? "" : "env " + env + " ") + std::string(CLCP_BENCH_EXE) + " " +
+                          args + " > '" + log_.string() + "' 2>&1";
+  const char* argv[] = {"/bin/sh", "-c", cmd.c_str(), nullptr};
+  ::posix_spawn(&pid_, "/bin/sh", nullptr, nullptr, const_cast<char**>(argv), environ);
+}
+
+CliProcess::~CliProcess() {
+  if (!reaped_ && pid_ > 0) {
+    ::kill(pid_, SIGKILL);
+    ::waitpid(pid_, &status_, 0);
+  }
+  std::error_code ec;
+  fs::remove(log_, ec);
+}
+
+bool CliProcess::wait_until(const std::function<bool()>& ready, std::chrono::seconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (ready()) return true;
+    if (!reaped_ && ::waitpid(pid_, &status_, WNOHANG) == pid_) reaped_ = true;
+    if (reaped_) return ready();
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return false;
+}
+
+void CliProcess::signal(int sig) {
+  if (!reaped_) ::kill(pid_, sig);
+}
+
+CommandResult CliProcess::finish() {
+  if (!reaped_) {
+    ::waitpid(pid_, &status_, 0);
+    reaped_ = true;
+  }
+  CommandResult r;
+  r.exit_code = WIFEXITED(status_) ? WEXITSTATUS(status_) : WIFSIGNALED(status_) ? 128 + WTERMSIG(status_) : -1;
+  std::ifstream in(log_);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  r.output = ss.str();
+  return r;
+}
+
 const fs::path& small_synth_root() {
   static const fs::path root = [] {
-    const fs::path dir = fs::temp_directory_path() / "clcp_cli_synth";
+    // One folder per source tree: test runs of other checkouts on this machine re-render theirs meanwhile.
+    const fs::path dir = fs::temp_directory_path() /
+                         ("clcp_cli_synth_" + std::to_string(std::hash<std::string>{}(CLCP_SOURCE_DIR) % 100000));
     const auto r = run_cli("data synth --out " + dir.string() +
                            " --seed 5 --train-images 8 --val-images 4 --acdc-per-condition 2 --a2d2-scenes 0");
     if (r.exit_code != 0) throw std::runtime_error("data synth failed: " + r.output);

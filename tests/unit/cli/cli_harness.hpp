@@ -1,6 +1,8 @@
 // Runs the real clcp-bench executable the way a user does, for end-to-end tests.
 #pragma once
+#include <chrono>
 #include <filesystem>
+#include <functional>
 #include <string>
 
 #include "support/run_command.hpp"
@@ -13,5 +15,25 @@ CommandResult run_cli(const std::string& args);
 CommandResult run_cli_interrupt_when(const std::string& args, const std::filesystem::path& wait_for);
 /// A small embedded data set shared by the CLI tests (rendered once per test process).
 const std::filesystem::path& small_synth_root();
+
+/// A clcp-bench process started in the background (output to a log file), for tests that signal or race it.
+class CliProcess {
+ public:
+  /// `env`: "NAME=value …" words put before the command (e.g. "CLCP_FAULT_KILL=iteration:3").
+  explicit CliProcess(const std::string& args, const std::string& env = "");
+  ~CliProcess();
+  /// Polls every 20 ms until `ready()` is true or the process exits; true when ready() became true first.
+  bool wait_until(const std::function<bool()>& ready, std::chrono::seconds timeout = std::chrono::seconds(600));
+  void signal(int sig);
+  /// Waits for the exit. exit_code: the status, or 128 + signal when a signal ended it (as a shell reports it).
+  CommandResult finish();
+  int pid() const { return pid_; }
+
+ private:
+  int pid_ = 0;
+  bool reaped_ = false;
+  int status_ = 0;
+  std::filesystem::path log_;
+};
 
 }  // namespace clcp::test

@@ -100,7 +100,8 @@ TEST_CASE("the loader hands decode errors to the caller of batch", "[data][loade
       FAIL("expected a UserError");
     } catch (const UserError& e) {
       CHECK(std::string(e.what()) == split.records[2].image.string() +
-                                         ": PNG does not decode; re-download or regenerate it");
+                                         ": does not decode as an image: it is text (first line: \"not a "
+                                         "png\"); re-download or regenerate it");
     }
   }
 }

@@ -4,6 +4,9 @@
 #include "suite/core/error.hpp"
 #include "suite/data/acdc.hpp"
 #include "suite/data/cityscapes.hpp"
+#include "suite/core/content_hash.hpp"
+#include "suite/core/fsio.hpp"
+#include "suite/core/hash_cache.hpp"
 #include "suite/data/manifest.hpp"
 #include "suite/core/fsio.hpp"
 #include "suite/core/hash.hpp"
@@ -154,7 +157,25 @@ TEST_CASE("the split manifest lists relative paths and sizes and hashes the file
   CHECK(m["hash"] == sha256_hex(canonical_json(m["files"])));
   CHECK(manifest_hash(s) == m["hash"]);
 
+  CHECK(m["files"][0]["image_xxh128"] == xxh128_file(s.records[0].image));
+  CHECK(m["files"][1]["label_xxh128"] == xxh128_file(s.records[1].label));
+
   // A changed file (different size) changes the hash.
   write_image(s.records[1].image, 32, 8);
   CHECK(manifest_hash(read_cityscapes(root, "val")) != m["hash"]);
+}
+
+TEST_CASE("the manifest hash covers file contents, not just names and sizes", "[data][manifest]") {
+  TempDir tmp;
+  const fs::path root = tmp.path() / "cityscapes";
+  add_frame(root, "train", "aachen", "000000_000019");
+  const Split s = read_cityscapes(root, "train");
+  HashCache cache(tmp.path() / "cache.json");
+  const std::string before = manifest_hash(s, cache);
+  // The same bytes count, one byte different (a relabelled pixel would do this): another manifest hash.
+  std::string label = read_file(s.records[0].label);
+  label[label.size() / 2] ^= 1;
+  write_atomic(s.records[0].label, label);
+  CHECK(fs::file_size(s.records[0].label) == label.size());
+  CHECK(manifest_hash(s, cache) != before);
 }
