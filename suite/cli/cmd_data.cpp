@@ -99,8 +99,8 @@ void add_data(CLI::App& app) {
   synth->add_option("--acdc-per-condition", o->acdc_val_per_condition, "ACDC val images per condition (default 12)");
   synth->add_option("--severity", o->severity, "adverse-condition strength 0..3 (default 1)");
   synth->add_option("--threads", o->threads, "worker threads (never changes the output)");
-  synth->add_option("--a2d2-scenes", o->a2d2.scenes, "A2D2 scenes (drives) under a2d2/; 0 writes none (default 4)");
-  synth->add_option("--a2d2-frames", o->a2d2.frames, "A2D2 camera/lidar pairs per scene (default 8)");
+  synth->add_option("--a2d2-scenes", o->a2d2.scenes, "A2D2 scenes (drives) under a2d2/; 0 writes none (default 8)");
+  synth->add_option("--a2d2-frames", o->a2d2.frames, "A2D2 camera/lidar pairs per scene (default 9)");
   synth->add_option("--a2d2-scale", o->a2d2.scale,
                     "A2D2 camera resolution as a share of 1920x1208 (default 0.5: 960x604, crop 448)");
   auto shares = std::make_shared<std::string>();

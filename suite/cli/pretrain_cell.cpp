@@ -216,9 +216,10 @@ fs::path run_pretrain_cell(const PretrainProtocol& p, const PretrainOptions& o, 
     cfg.device = device;
     cfg.stop = &stop_requested();
     install_stop_handlers();
-    const PairSource train_src{train.batches_per_epoch(),
+    auto limited = [](int64_t n, int64_t limit) { return limit > 0 ? std::min(n, limit) : n; };
+    const PairSource train_src{limited(train.batches_per_epoch(), p.limit_train_batches),
                                [&](int64_t e, int64_t i) { return train.batch(static_cast<uint64_t>(e), i); }};
-    const PairSource val_src{val.batches_per_epoch(),
+    const PairSource val_src{limited(val.batches_per_epoch(), p.limit_val_batches),
                              [&](int64_t e, int64_t i) { return val.batch(static_cast<uint64_t>(e), i); }};
     spdlog::info("pretrain {}: {} epochs x {} train batches of {} pairs, {} val batches ({})", spec.id(), p.epochs,
                  train_src.batches, p.batch_size, val_src.batches, dir.string());

@@ -4,11 +4,17 @@
 // bundle) is run_cell (run_cell.cpp); the datasets and models it needs come from run_data.cpp and model_init.cpp.
 #pragma once
 #include <filesystem>
+#include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "models/segmenter.hpp"
+#include "suite/cli/pretrain_cell.hpp"
+#include "suite/data/a2d2.hpp"
 #include "suite/data/dataset.hpp"
+#include "suite/protocol/pretrain_protocol.hpp"
+#include "suite/results/pretrain_cell.hpp"
 #include "suite/plan/plan.hpp"
 #include "suite/protocol/protocol.hpp"
 #include "suite/results/bundle.hpp"
@@ -34,6 +40,9 @@ struct RunOptions {
 struct RunData {
   Split source_train, source_eval, target;
   nlohmann::json manifest_hashes;
+  /// Only when the grid has chained inits (chain.hpp): the A2D2 pairs and the pretraining cells, by cell id.
+  std::optional<A2D2Dataset> a2d2;
+  std::map<std::string, std::pair<PretrainProtocol, PretrainCellSpec>> pretrain;
 };
 
 RunData read_run_data(const Protocol& p, const std::filesystem::path& data_root);
@@ -60,6 +69,8 @@ void install_stop_handler();
 
 /// The protocol of a run with the command line's grid overrides applied and checked; sets LibTorch's thread count.
 Protocol resolve_protocol(const RunOptions& o);
+/// The options a chained pretraining cell of this run uses (its data, device, threads, results root, command).
+PretrainOptions pretrain_options(const RunOptions& o, const PretrainProtocol& p);
 /// Checks the inits, reads the datasets and freezes the grid into a plan (nothing is written).
 Plan make_plan(const Protocol& p, const RunOptions& o, RunData& data);
 /// Writes the report of every cell of the plan that has a bundle to OUT/<protocol>/report-<scale>/; returns it.

@@ -9,10 +9,13 @@
 
 #include "models/import/registry.hpp"
 #include "suite/cli/cell_guard.hpp"
+#include "suite/cli/chain.hpp"
 #include "suite/cli/run.hpp"
 #include "suite/cli/threads.hpp"
 #include "suite/core/error.hpp"
 #include "suite/core/fsio.hpp"
+#include "suite/core/hash.hpp"
+#include "suite/results/integrity.hpp"
 #include "suite/core/shell.hpp"
 #include "suite/core/signals.hpp"
 #include "suite/data/loader.hpp"
@@ -80,7 +83,21 @@ bool run_cell(const Protocol& p, const RunData& data, const CellSpec& spec, cons
   std::string stage = "finetune";
   try {
     b.write_status("running", stage);
-    Segmenter model = build_model(p, spec.init, spec.seed, device);
+    std::string init = spec.init;
+    if (const auto chained = chained_export(spec.init_sha256, o.out)) {
+      // The init is a pretraining cell's exported encoder (chain.hpp): it must be finished and verify.
+      if (!Bundle(chained->bundle).done())
+        fail("--init {}: its pretraining cell {} has not finished; `clcp-bench run` with this protocol runs it first, "
+             "or run `clcp-bench pretrain` for it (its spec is in the plan file)", spec.init,
+             chained->bundle.string());
+      require_verified(chained->bundle, false);
+      init = "file:" + chained->file.string();
+      prov["weights_sha256"] = sha256_file(chained->file);
+      prov["init_file"] = chained->file.string();
+      prov["pretrain_bundle"] = chained->bundle.string();
+      b.write_provenance(prov);
+    }
+    Segmenter model = build_model(p, init, spec.seed, device);
 
     TrainPipelineOptions tp;
     tp.scale_w = static_cast<int>(p.pipeline.resize_scale[0]);

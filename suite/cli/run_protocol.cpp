@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "models/import/registry.hpp"
+#include "suite/cli/chain.hpp"
 #include "suite/cli/run.hpp"
 #include "suite/core/error.hpp"
 #include "suite/core/fsio.hpp"
@@ -11,6 +12,19 @@
 
 namespace clcp::cli {
 namespace fs = std::filesystem;
+
+PretrainOptions pretrain_options(const RunOptions& o, const PretrainProtocol& p) {
+  PretrainOptions po;
+  po.protocol = p.name;
+  po.scale = p.scale;
+  po.data_root = o.data_root;
+  po.device = o.device;
+  po.threads = o.threads;
+  po.out = o.out;
+  po.wait = o.wait;
+  po.command_line = o.command_line;
+  return po;
+}
 
 Protocol resolve_protocol(const RunOptions& o) {
   const bool embedded = o.data_root.empty();
@@ -25,14 +39,44 @@ Protocol resolve_protocol(const RunOptions& o) {
     fail("--device cuda: no CUDA device is visible to LibTorch; use --device cpu or check the driver");
   if (o.device != "cpu" && o.device != "cuda") fail("--device {}: expected 'cpu' or 'cuda'", o.device);
   torch::set_num_threads(effective_threads(o.threads));
+  bind_default_pretrain(p);
   return p;
 }
 
 Plan make_plan(const Protocol& p, const RunOptions& o, RunData& data) {
   // Inits are checked before any data is read or any cell starts.
   FinetuneGridInputs in;
-  for (const auto& init : p.inits) in.init_sha256[init] = init_sha256(init);
+  std::vector<ChainedInit> chained;
+  for (const auto& init : p.inits) {
+    if (auto c = parse_chained_init(init, p)) chained.push_back(std::move(*c));
+    else in.init_sha256[init] = init_sha256(init);
+  }
   data = read_run_data(p, o.data_root);
+  std::vector<PlanCell> pretrain_cells;
+  std::map<std::string, size_t> pretrain_of_init;
+  if (!chained.empty()) {
+    // The pretraining cells the chained inits come from (chain.hpp): one per variant, planned before the finetunes.
+    data.a2d2 = read_pretrain_data(chained.front().protocol, o.data_root);
+    PretrainOptions po;
+    po.protocol = chained.front().protocol.name;
+    po.data_root = o.data_root;
+    for (const auto& c : chained) {
+      const PretrainCellSpec spec = pretrain_cell_spec(c.protocol, po, *data.a2d2);
+      in.init_sha256[c.init] = chained_init_identity(spec, c.epoch);
+      if (!data.pretrain.count(spec.id())) {
+        data.pretrain.emplace(spec.id(), std::make_pair(c.protocol, spec));
+        PlanCell cell;
+        cell.kind = CellKind::pretrain;
+        cell.id = spec.id();
+        cell.label = "pretrain " + spec.variant + " seed " + std::to_string(spec.seed);
+        cell.spec = spec.to_json();
+        pretrain_cells.push_back(std::move(cell));
+      }
+      const auto at = std::find_if(pretrain_cells.begin(), pretrain_cells.end(),
+                                   [&](const PlanCell& pc) { return pc.id == spec.id(); });
+      pretrain_of_init[c.init] = static_cast<size_t>(at - pretrain_cells.begin());
+    }
+  }
   in.datasets = data.manifest_hashes;
   in.datasets.erase("root");
   RunSettings run;
@@ -44,7 +88,9 @@ Plan make_plan(const Protocol& p, const RunOptions& o, RunData& data) {
   run.device = o.device;
   run.threads = o.threads;
   run.command = o.command_line;
-  return plan_finetune_grid(p, in, run);
+  Plan plan = plan_finetune_grid(p, in, run);
+  if (!pretrain_cells.empty()) chain_pretrain_cells(plan, std::move(pretrain_cells), pretrain_of_init);
+  return plan;
 }
 
 fs::path write_plan_report(const Plan& plan) {
@@ -73,7 +119,12 @@ fs::path run_protocol(const RunOptions& o) {
   std::exception_ptr first_error;  // kept as thrown: an Interrupted ends the process with 128 + its signal
   const LocalOutcome outcome = run_local(plan, [&](size_t i) {
     try {
-      run_cell(p, data, CellSpec::from_json(plan.cells[i].spec), o);  // finished cells stay; the report lists it
+      if (plan.cells[i].kind == CellKind::pretrain) {
+        const auto& [proto, spec] = data.pretrain.at(plan.cells[i].id);
+        run_pretrain_cell(proto, pretrain_options(o, proto), *data.a2d2, spec);
+      } else {
+        run_cell(p, data, CellSpec::from_json(plan.cells[i].spec), o);  // finished cells stay; the report lists it
+      }
     } catch (const UserError&) {
       first_error = std::current_exception();
       throw;

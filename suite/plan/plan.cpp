@@ -67,8 +67,10 @@ std::string Plan::fingerprint() const { return sha256_hex(canonical_json(fingerp
 
 json Plan::to_json() const {
   json j = protocol;
-  j["cells"] = json::array();
-  for (const auto& c : cells) j["cells"].push_back(c.id);
+  j["cells"] = json::array();  // the ledger of this protocol's own bundles (reports list them, planned or not)
+  for (const auto& c : cells)
+    if (c.kind == CellKind::finetune) j["cells"].push_back(c.id);
+    else j["pretrain_cells"].push_back(c.spec.value("protocol", "") + "/" + c.id);
   j["plan"] = {{"schema", kPlanSchema},
                {"fingerprint", fingerprint()},
                {"run", run.to_json()},
@@ -87,6 +89,7 @@ Plan Plan::from_json(const json& j, const std::string& where) {
   try {
     p.protocol = j;
     p.protocol.erase("cells");
+    p.protocol.erase("pretrain_cells");
     p.protocol.erase("plan");
     p.protocol_name = j.at("protocol");
     p.scale = j.at("scale");
@@ -169,6 +172,19 @@ Plan plan_finetune_grid(const Protocol& p, const FinetuneGridInputs& in, const R
         plan.cells.push_back(std::move(cell));
       }
   return plan;
+}
+
+void chain_pretrain_cells(Plan& plan, std::vector<PlanCell> pretrain,
+                          const std::map<std::string, size_t>& pretrain_of_init) {
+  const size_t n = pretrain.size();
+  for (auto& c : pretrain) c.kind = CellKind::pretrain;
+  for (auto& c : plan.cells) {
+    for (auto& a : c.after) a += n;
+    const auto it = pretrain_of_init.find(c.spec.value("init", ""));
+    if (c.kind == CellKind::finetune && it != pretrain_of_init.end()) c.after.insert(c.after.begin(), it->second);
+  }
+  pretrain.insert(pretrain.end(), std::make_move_iterator(plan.cells.begin()), std::make_move_iterator(plan.cells.end()));
+  plan.cells = std::move(pretrain);
 }
 
 void write_plan(const fs::path& path, const Plan& plan) { write_json_atomic(path, plan.to_json()); }

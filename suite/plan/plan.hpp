@@ -93,6 +93,11 @@ struct FinetuneGridInputs {
 /// always used), none depending on another.
 Plan plan_finetune_grid(const Protocol& p, const FinetuneGridInputs& in, const RunSettings& run);
 
+/// Chains pretraining cells in front of a finetune grid: `pretrain` (kind pretrain; their bundles live under
+/// OUT/<spec.protocol>/<id>/) come first, in order, and every finetune cell whose spec's "init" is a key of
+/// `pretrain_of_init` waits for that pretraining cell (its exported encoder is the init).
+void chain_pretrain_cells(Plan& plan, std::vector<PlanCell> pretrain, const std::map<std::string, size_t>& pretrain_of_init);
+
 /// Writes plan.to_json() canonically and atomically (fsio.hpp).
 void write_plan(const std::filesystem::path& path, const Plan& plan);
 /// Reads a plan file; errors as Plan::from_json, naming the file.

@@ -131,7 +131,11 @@ PretrainProtocol load_pretrain_protocol(const std::string& name_or_path, const s
     p.batch_size = t.integer("batch_size");
     require(t.boolean("drop_last"), where, "train.drop_last", "must be true (the thesis drops the last partial batch)");
     p.keep_epochs = t.integers("keep_epochs");
+    p.limit_train_batches = t.integer("limit_train_batches");
+    p.limit_val_batches = t.integer("limit_val_batches");
     t.finish();
+    require(p.limit_train_batches >= 0 && p.limit_val_batches >= 0, where, "train.limit_*_batches",
+            "must be >= 0 (0 = every batch)");
     require(p.epochs >= 1, where, "train.epochs", "must be >= 1");
     require(p.batch_size >= 2, where, "train.batch_size", "must be >= 2 (InfoNCE needs negatives)");
     for (const auto e : p.keep_epochs)
@@ -184,7 +188,13 @@ json PretrainProtocol::recipe_json() const {
                 {"T_0", t_0},
                 {"T_mult", t_mult},
                 {"eta_min", eta_min}}},
-              {"train", {{"epochs", epochs}, {"batch_size", batch_size}, {"drop_last", true}, {"keep_epochs", keep_epochs}}},
+              {"train",
+               {{"epochs", epochs},
+                {"batch_size", batch_size},
+                {"drop_last", true},
+                {"keep_epochs", keep_epochs},
+                {"limit_train_batches", limit_train_batches},
+                {"limit_val_batches", limit_val_batches}}},
               {"retrieval", {{"ks", retrieval_ks}}}};
 }
 

@@ -44,6 +44,8 @@ struct PretrainProtocol {
   // loop
   int64_t epochs = 68, batch_size = 256;       ///< drop_last for train and val
   std::vector<int64_t> keep_epochs{11, 19, 35, 67};  ///< 0-based epochs whose checkpoints and exports are kept
+  int64_t limit_train_batches = 0, limit_val_batches = 0;  ///< > 0: at most that many batches per epoch (Lightning's
+                                                           ///< limit_*_batches; for the ci fixture), 0 = all
   std::vector<int64_t> retrieval_ks{1, 5, 10};
   std::vector<int64_t> seeds{0};
   nlohmann::json decisions = nlohmann::json::array();

@@ -8,6 +8,7 @@
 #include "suite/core/fsio.hpp"
 #include "suite/core/hash.hpp"
 #include "suite/protocol/json_reader.hpp"
+#include "suite/protocol/pretrain_protocol.hpp"
 #include "suite/protocol/scales.hpp"
 
 namespace clcp {
@@ -187,13 +188,20 @@ Protocol protocol_from_json(json j, const fs::path& file, const std::string& sca
     require(p.target_aggregate == "pooled", where, "metrics.target_aggregate", "must be \"pooled\" (as the thesis)");
   }
   p.decisions = r.raw("decisions");
+  if (r.has("pretrain") && !r.raw("pretrain").is_null()) {
+    auto q = r.object("pretrain");
+    const std::string name = q.string("protocol"), sc = q.string("scale");
+    q.finish();
+    p.bind_pretrain(name, sc);
+  }
+  r.allow("pretrain");
   r.allow("scales");
   r.finish();
   return p;
 }
 
 json Protocol::recipe_json() const {
-  return json{
+  json recipe = json{
       {"protocol", name},
       {"version", version},
       {"scale", scale},
@@ -228,6 +236,8 @@ json Protocol::recipe_json() const {
         {"batch_windows", inference.batch_windows}}},
       {"metrics", {{"ignore_index", ignore_index}, {"target_aggregate", target_aggregate}}},
   };
+  if (!pretrain.is_null()) recipe["pretrain"] = pretrain;
+  return recipe;
 }
 
 json Protocol::to_json() const {
@@ -239,6 +249,11 @@ json Protocol::to_json() const {
   j["decisions"] = decisions;
   j["file"] = file.filename().string();
   return j;
+}
+
+void Protocol::bind_pretrain(const std::string& protocol, const std::string& pretrain_scale) {
+  const auto pp = load_pretrain_protocol(protocol, pretrain_scale);
+  pretrain = {{"protocol", pp.name}, {"scale", pp.scale}, {"fingerprint", pp.fingerprint()}};
 }
 
 std::string Protocol::fingerprint() const { return sha256_hex(canonical_json(recipe_json())).substr(0, 16); }

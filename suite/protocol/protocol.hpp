@@ -53,6 +53,12 @@ struct Protocol {
   int64_t ignore_index = 255;
   std::string target_aggregate = "pooled";
   nlohmann::json decisions = nlohmann::json::array();
+  /// The pretraining that chained inits ("clcp-<variant>@ep<N>", suite/cli/chain.hpp) come from:
+  /// {"protocol": "clcp_a2d2", "scale": "smoke", "fingerprint": <that pretraining protocol's>}, or null when the
+  /// protocol names none. recipe_json() includes it, so the finetune fingerprint covers the pretraining recipe.
+  nlohmann::json pretrain = nullptr;
+  /// Sets `pretrain` from a pretraining protocol and scale (loads it: UserError for an unknown one).
+  void bind_pretrain(const std::string& protocol, const std::string& pretrain_scale);
 
   /// The resolved recipe (no grid, no free text): canonical input of the fingerprint.
   nlohmann::json recipe_json() const;

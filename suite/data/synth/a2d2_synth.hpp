@@ -42,8 +42,8 @@ namespace clcp::synth {
 inline const std::array<const char*, 5> kA2D2Conditions = {"clear", "fog", "night", "rain", "snow"};
 
 struct A2D2SynthOptions {
-  int scenes = 4;            ///< scenes (drives), 0 disables the A2D2 output
-  int frames = 8;            ///< frames per scene (≥ 1)
+  int scenes = 8;            ///< scenes (drives), 0 disables the A2D2 output
+  int frames = 9;            ///< frames per scene (≥ 1)
   double scale = 0.5;        ///< camera resolution as a share of A2D2's 1920×1208 (0.1 … 1)
   double step_m = 3.0;       ///< distance the car drives between frames
   std::array<double, 5> condition_share{0.6, 0.1, 0.1, 0.1, 0.1};  ///< clear, fog, night, rain, snow (normalised)

@@ -13,7 +13,7 @@
 //   acdc/gt/<cond>/val/<GOPRxxxx>/<…>_frame_<6 digits>_gt_labelIds.png / _gt_labelTrainIds.png
 //     cond ∈ {fog, night, rain, snow}; each condition has its own scenes (not the Cityscapes ones), two sequences each.
 //   a2d2/cams_lidars.json, a2d2/camera_lidar_semantic/<scene>/{camera,lidar}/cam_front_center/…  the A2D2 front-centre
-//     camera/lidar pairs of a2d2_synth.hpp (an A2D2 rig driving through the same world; default 4 scenes × 8 frames at
+//     camera/lidar pairs of a2d2_synth.hpp (an A2D2 rig driving through the same world; default 8 scenes × 9 frames at
 //     960×604, 60 % clear and 10 % each of fog, night, rain, snow).
 //   SYNTH.json  seed, options (without out and threads), generator version, counts, per-class pixel fractions, and
 //     under "a2d2" the camera, lidar model, condition shares and every frame's condition.
