@@ -26,13 +26,6 @@ namespace {
 
 // --data-root for a2d2: the camera_lidar_semantic folder itself, or a folder holding it (directly or under a2d2/,
 // as `data synth` writes it).
-std::filesystem::path a2d2_root(const std::filesystem::path& r) {
-  std::error_code ec;
-  for (const auto& c : {r / "a2d2" / "camera_lidar_semantic", r / "camera_lidar_semantic"})
-    if (std::filesystem::is_directory(c, ec)) return c;
-  return r;
-}
-
 void print_a2d2(const std::filesystem::path& root, const std::string& cams, double val_ratio) {
   A2D2Options o;
   o.val_ratio = val_ratio;
@@ -149,7 +142,8 @@ void add_data(CLI::App& app) {
   check->callback([c] {
     const std::filesystem::path r(c->root);
     if (c->dataset == "a2d2") {
-      print_a2d2(a2d2_root(r), c->cams, c->val_ratio);
+      const auto found = find_a2d2_root(r);
+      print_a2d2(found.empty() ? r : found, c->cams, c->val_ratio);
       return;
     }
     std::vector<Split> splits;

@@ -37,9 +37,10 @@ namespace {
 // Checks that a registry init is of the expected tower before any file is read.
 void check_encoder_kind(const std::string& init, const std::string& want, const char* flag) {
   if (init == "random") return;
-  const ResolvedInit r = resolve_init(init, default_weights_lookup());
-  if (r.entry && r.entry->encoder != want)
-    fail("{} {}: a registry {} encoder; expected a{} {} init{}", flag, init, r.entry->encoder,
+  const auto registry = load_registry(default_weights_lookup().registry);
+  const auto e = std::find_if(registry.begin(), registry.end(), [&](const RegistryInit& r) { return r.name == init; });
+  if (e != registry.end() && e->encoder != want)
+    fail("{} {}: a registry {} encoder; expected a{} {} init{}", flag, init, e->encoder,
          want == "image" ? "n" : "", want == "image" ? "ViT-S/16 image" : "MinkUNet34-W32 lidar",
          want == "image" ? " (imagenet, liploc-kitti, random, file:PATH)" : " (minkunet34-semantickitti, random, file:PATH)");
 }
@@ -109,11 +110,12 @@ A2D2Dataset read_pretrain_data(const PretrainProtocol& p, const fs::path& data_r
       synth::generate(so);
     }
   }
-  const fs::path a2d2 = root / "a2d2" / "camera_lidar_semantic";
-  if (!fs::is_directory(a2d2))
-    fail("{}: no A2D2 camera_lidar_semantic folder; pass --data-root DIR holding a2d2/camera_lidar_semantic/ (and "
-         "a2d2/cams_lidars.json), or render the embedded data with `clcp-bench data synth --out DIR`",
-         a2d2.string());
+  const fs::path a2d2 = find_a2d2_root(root);
+  if (a2d2.empty())
+    fail("{}: no A2D2 camera_lidar_semantic folder (looked for a2d2/camera_lidar_semantic and camera_lidar_semantic "
+         "in it); pass --data-root DIR holding a2d2/camera_lidar_semantic/ and a2d2/cams_lidars.json, or render the "
+         "embedded data with `clcp-bench data synth --out DIR`",
+         root.string());
   A2D2Options ao;
   ao.val_ratio = p.val_ratio;
   A2D2Dataset d = read_a2d2(a2d2, ao);

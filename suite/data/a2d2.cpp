@@ -172,6 +172,14 @@ std::vector<bool> val_assignment(const std::vector<std::string>& scene, double r
   return val;
 }
 
+std::filesystem::path find_a2d2_root(const std::filesystem::path& r) {
+  std::error_code ec;
+  for (const auto& c : {r / "a2d2" / "camera_lidar_semantic", r / "camera_lidar_semantic"})
+    if (std::filesystem::is_directory(c, ec)) return c;
+  if (r.filename() == "camera_lidar_semantic" && std::filesystem::is_directory(r, ec)) return r;
+  return {};
+}
+
 A2D2Dataset read_a2d2(const fs::path& root_in, const A2D2Options& options) {
   A2D2Dataset d;
   d.root = detail::normal_root(root_in);

@@ -85,6 +85,10 @@ struct A2D2Dataset {
   std::vector<std::string> warnings;   ///< e.g. the clamping of val_ratio
 };
 
+/// The camera_lidar_semantic folder a user's path names: path/a2d2/camera_lidar_semantic, path/camera_lidar_semantic,
+/// or path itself when it is called camera_lidar_semantic; "" when none of these exists.
+std::filesystem::path find_a2d2_root(const std::filesystem::path& path);
+
 /// Scans ROOT (see above) and splits it. Throws UserError for the errors listed above.
 A2D2Dataset read_a2d2(const std::filesystem::path& root, const A2D2Options& options = {});
 

@@ -144,6 +144,61 @@ mstch::map group_ctx(const Fmt& F, const Comparison& c, const GroupRow& g, size_
   return m;
 }
 
+// One figure: SVG (gnuplot) for HTML, TikZ (pgfplots) for LaTeX, or the reason it is not drawn.
+mstch::map figure_ctx(const Figure& fig, const Fmt& F, const RenderOptions& o) {
+  mstch::map fm{{"id", fig.id}, {"title", F.esc(fig.title)}, {"caption", F.esc(fig.caption)},
+                {"omitted", F.esc(fig.omitted)}, {"drawn", fig.omitted.empty()}};
+  if (fig.omitted.empty() && F.f == "html") {
+    if (!o.plots) {
+      fm["drawn"] = false;
+      fm["omitted"] = std::string("not drawn (plots disabled)");
+    } else {
+      try {
+        fm["svg"] = render_svg(fig);
+      } catch (const UserError& e) {
+        fm["drawn"] = false;
+        fm["omitted"] = F.esc(fmt::format("not drawn: {}", e.what()));
+      }
+    }
+  }
+  if (fig.omitted.empty() && F.f == "latex") fm["tikz"] = render_pgfplots(fig);
+  return fm;
+}
+
+// The pretraining section: one table per run (every epoch) and the pretraining figures.
+mstch::map pretraining_ctx(const ReportModel& model, const Fmt& F, const RenderOptions& o) {
+  mstch::array runs, figures;
+  for (const auto& r : model.pretraining) {
+    mstch::array epochs;
+    for (const auto& e : r.epochs)
+      epochs.push_back(mstch::map{{"epoch", std::to_string(e.epoch)},
+                                  {"lr", F.esc(fmt::format("{:.3g}", e.lr))},
+                                  {"train", F.num(e.train_loss, 3)},
+                                  {"val", F.num(e.val_loss, 3)},
+                                  {"chance", F.num(e.chance_loss, 3)},
+                                  {"tau", F.num(e.tau, 3)},
+                                  {"floor", F.num(e.loss_floor, 3)},
+                                  {"r1_il", F.num(e.r1_image_to_lidar, 3)},
+                                  {"r1_li", F.num(e.r1_lidar_to_image, 3)},
+                                  {"r1_chance", F.num(e.r1_chance, 3)},
+                                  {"gallery", std::to_string(e.gallery)}});
+    std::string used;
+    for (const auto& u : r.used_by) used += (used.empty() ? "" : ", ") + u;
+    runs.push_back(mstch::map{{"cell_id", F.esc(r.cell_id)},
+                              {"variant", F.esc(r.variant)},
+                              {"protocol", F.esc(r.protocol)},
+                              {"scale", F.esc(r.scale)},
+                              {"fingerprint", F.esc(r.fingerprint)},
+                              {"state", F.esc(r.state)},
+                              {"provenance", F.esc(path_from(o.out_dir, r.provenance))},
+                              {"command", F.esc(r.command)},
+                              {"used_by", used.empty() ? F.dash() : F.esc(used)},
+                              {"epochs", epochs}});
+  }
+  for (const Figure& fig : pretrain_figures(model)) figures.push_back(figure_ctx(fig, F, o));
+  return mstch::map{{"runs", runs}, {"figures", figures}};
+}
+
 mstch::map comparison_ctx(const ReportModel& model, size_t index, const Fmt& F, const RenderOptions& o) {
   const Comparison& c = model.comparisons[index];
   mstch::array conds, groups, clcp_groups, runs, classes, group_names, figures;
@@ -196,25 +251,7 @@ mstch::map comparison_ctx(const ReportModel& model, size_t index, const Fmt& F, 
     }
     classes.push_back(mstch::map{{"name", F.esc(std::string(kClassNames[k]))}, {"cs", cs}, {"acdc", ac}});
   }
-  for (const Figure& fig : comparison_figures(model, index)) {
-    mstch::map fm{{"id", fig.id}, {"title", F.esc(fig.title)}, {"caption", F.esc(fig.caption)},
-                  {"omitted", F.esc(fig.omitted)}, {"drawn", fig.omitted.empty()}};
-    if (fig.omitted.empty() && F.f == "html") {
-      if (!o.plots) {
-        fm["drawn"] = false;
-        fm["omitted"] = std::string("not drawn (plots disabled)");
-      } else {
-        try {
-          fm["svg"] = render_svg(fig);
-        } catch (const UserError& e) {
-          fm["drawn"] = false;
-          fm["omitted"] = F.esc(fmt::format("not drawn: {}", e.what()));
-        }
-      }
-    }
-    if (fig.omitted.empty() && F.f == "latex") fm["tikz"] = render_pgfplots(fig);
-    figures.push_back(fm);
-  }
+  for (const Figure& fig : comparison_figures(model, index)) figures.push_back(figure_ctx(fig, F, o));
   std::string colspec_groups;
   for (size_t i = 0; i < c.groups.size(); ++i) colspec_groups += "r";
   std::string colspec_conds;
@@ -285,6 +322,8 @@ std::string render_template(const ReportModel& model, const std::string& f, cons
                                       "within each dataset and condition), {} replicates, seed {}",
                                       b.level * 100, b.replicates, b.seed))},
       {"comparisons", comparisons},
+      {"has_pretraining", !model.pretraining.empty()},
+      {"pretraining", pretraining_ctx(model, F, o)},
   };
   return mstch::render(read_file(tpl), ctx);
 }

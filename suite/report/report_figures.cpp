@@ -207,4 +207,50 @@ std::vector<Figure> comparison_figures(const ReportModel& model, size_t index) {
           classes(c, p + "classes-acdc", true)};
 }
 
+std::vector<Figure> pretrain_figures(const ReportModel& model) {
+  if (model.pretraining.empty()) return {};
+  Figure loss, tau, recall;
+  loss.id = "pretrain-loss";
+  loss.title = "Pretraining loss per epoch";
+  loss.xlabel = "epoch (0-based)";
+  loss.ylabel = "symmetric InfoNCE";
+  loss.caption = "Train loss (mean over the epoch's steps) and val loss (fixed val crops, eval mode) of each "
+                 "pretraining run; the dotted chance level is ln B.";
+  tau.id = "pretrain-tau";
+  tau.title = "Effective temperature per epoch";
+  tau.xlabel = "epoch (0-based)";
+  tau.ylabel = "tau = 1 / logit scale";
+  tau.caption = "The learnt temperature after each epoch (inv_exp: exp(t); clip: exp(-s)).";
+  recall.id = "pretrain-recall";
+  recall.title = "Val retrieval Recall@1 per epoch";
+  recall.xlabel = "epoch (0-based)";
+  recall.ylabel = "Recall@1";
+  recall.caption = "Image-to-lidar Recall@1 on the val pairs (the exact pair is the only positive); the dotted line "
+                   "is chance, 1 / N.";
+  for (auto* f : {&loss, &tau, &recall}) f->kind = FigureKind::Lines;
+  Series chance_loss{"chance ln B"}, chance_r1{"chance 1/N"};
+  for (const auto& run : model.pretraining) {
+    Series tr{run.variant + " train"}, va{run.variant + " val"}, t{run.variant}, r{run.variant};
+    for (const auto& e : run.epochs) {
+      const auto x = static_cast<double>(e.epoch);
+      tr.x.push_back(x), tr.y.push_back(e.train_loss);
+      va.x.push_back(x), va.y.push_back(e.val_loss);
+      t.x.push_back(x), t.y.push_back(e.tau);
+      r.x.push_back(x), r.y.push_back(e.r1_image_to_lidar);
+      if (&run == &model.pretraining.front()) {
+        chance_loss.x.push_back(x), chance_loss.y.push_back(e.chance_loss);
+        chance_r1.x.push_back(x), chance_r1.y.push_back(e.r1_chance);
+      }
+    }
+    loss.series.push_back(tr);
+    loss.series.push_back(va);
+    tau.series.push_back(t);
+    recall.series.push_back(r);
+  }
+  loss.series.push_back(chance_loss);
+  recall.series.push_back(chance_r1);
+  recall.ymin = 0;
+  return {loss, tau, recall};
+}
+
 }  // namespace clcp

@@ -20,5 +20,9 @@ std::pair<double, double> error_bar(const Stat& s);
 
 /// The figures of comparison `index` of `model`; ids are "c<index>-<name>".
 std::vector<Figure> comparison_figures(const ReportModel& model, size_t index);
+/// The pretraining figures (model.pretraining): train and val InfoNCE per epoch with the chance level ln B (the
+/// thesis's Figs 4.4–4.7), the effective temperature τ, and Recall@1 image→lidar with its chance level. Empty when
+/// the report has no pretraining bundles.
+std::vector<Figure> pretrain_figures(const ReportModel& model);
 
 }  // namespace clcp

@@ -15,6 +15,7 @@
 #include "suite/results/bundle.hpp"
 #include "suite/results/cell_lock.hpp"
 #include "suite/results/integrity.hpp"
+#include "suite/results/pretrain_cell.hpp"
 #include "suite/results/provenance.hpp"
 #include "suite/stats/aggregate.hpp"
 
@@ -234,15 +235,32 @@ ReportModel build_report_model(const std::vector<fs::path>& bundle_dirs, const R
   dirs.erase(std::unique(dirs.begin(), dirs.end()), dirs.end());
   std::map<std::string, std::vector<Item>> by_fp;
   std::set<std::string> seen_ids;
+  std::map<std::string, PretrainRun> pretraining;  // by bundle folder
+  auto add_pretraining = [&](const fs::path& dir) {
+    const std::string key = fs::absolute(dir).lexically_normal().string();
+    if (!pretraining.count(key)) pretraining.emplace(key, read_pretrain_run(dir));
+    return key;
+  };
   for (const auto& d : dirs) {
+    if (const json raw = read_json(Bundle(d).spec_path()); is_pretrain_spec(raw)) {
+      if (Bundle(d).done()) require_verified(d, opts.allow_unverified);
+      add_pretraining(d);
+      continue;
+    }
     Item it;
     it.dir = d;
     it.run = read_run(d, it.spec_raw, it.spec, opts.allow_unverified);
+    if (const fs::path pre = chained_pretrain_bundle(d, it.spec_raw); !pre.empty() && fs::exists(pre / "spec.json")) {
+      auto& run = pretraining.at(add_pretraining(pre));
+      if (std::find(run.used_by.begin(), run.used_by.end(), it.run.init) == run.used_by.end())
+        run.used_by.push_back(it.run.init);
+    }
     if (!it.run.unverified.empty())
       model.notes.push_back(fmt::format("NOT VERIFIED (used with --allow-unverified): {}", it.run.unverified));
     seen_ids.insert(it.run.cell_id);
     by_fp[it.spec.fingerprint].push_back(std::move(it));
   }
+  for (auto& [key, run] : pretraining) model.pretraining.push_back(std::move(run));
   // Planned cells without a bundle.
   std::map<std::string, std::pair<std::string, std::string>> plan_meta;  // fingerprint → (protocol, scale)
   for (const auto& plan_path : opts.plans) {

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "suite/report/clcp_init.hpp"
+#include "suite/report/pretrain_model.hpp"
 #include "suite/stats/baselines.hpp"
 #include "suite/stats/bootstrap.hpp"
 
@@ -73,6 +74,7 @@ struct ReportModel {
   std::optional<stats::Baseline> baseline;
   stats::BootstrapOptions bootstrap;
   std::vector<std::string> notes;       ///< shown under the title (e.g. unmatched baseline rows)
+  std::vector<PretrainRun> pretraining; ///< CLCP pretraining bundles given or used by chained inits (by cell id)
 };
 
 struct ReportOptions {

@@ -1,0 +1,37 @@
+// The CLCP pretraining part of a report: every pretraining bundle the report is given, or that a finetune bundle's
+// chained init (init_sha256 "chained:<protocol>/<id>@epNN", suite/cli/chain.hpp) points to, read from its
+// pretrain_log.jsonl (deterministic fields only): per epoch lr, train and val InfoNCE with the chance level ln B,
+// the effective temperature and the loss floor it implies, and Recall@1 in both directions with its chance level —
+// the curves of the thesis's Figs 4.4–4.7 plus the diagnostics it did not have.
+#pragma once
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace clcp {
+
+struct PretrainEpoch {
+  int64_t epoch = 0;
+  double lr = 0, train_loss = 0, val_loss = 0, chance_loss = 0, tau = 0, loss_floor = 0;
+  double r1_image_to_lidar = 0, r1_lidar_to_image = 0, r1_chance = 0;
+  int64_t gallery = 0;
+};
+
+struct PretrainRun {
+  std::string cell_id, variant, protocol, scale, fingerprint, state;
+  std::string bundle_dir, provenance, command;  ///< command: provenance "rerun"
+  std::vector<PretrainEpoch> epochs;
+  std::vector<std::string> exports;             ///< encoder names (clcp-<variant>@epNN) the bundle exports
+  std::vector<std::string> used_by;             ///< finetune inits of this report that are its encoders
+};
+
+/// Reads a pretraining bundle (spec.json "kind": "pretrain"). Throws UserError naming the file when it is unreadable.
+PretrainRun read_pretrain_run(const std::filesystem::path& dir);
+
+/// The pretraining bundle a finetune spec's chained init points to (results root = the finetune bundle's grand-
+/// parent), or "" when the spec has no chained init.
+std::filesystem::path chained_pretrain_bundle(const std::filesystem::path& finetune_bundle, const nlohmann::json& spec);
+
+}  // namespace clcp
