@@ -44,6 +44,9 @@ wait_file "$out/$id1/checkpoints/latest.json" 300
 scancel -b -s USR2 "${job}_1"
 log "task ${job}_1 (cell $id1) sent USR2 (the time-limit warning) after its first checkpoint"
 
+# While they run, status reads the bundles and adds each cell's Slurm task from squeue.
+(cd "$T/slurm" && "$BIN" status --protocol dg_acdc) | tee "$T/status-running.txt"
+grep -q "\[slurm ${job}_[01] " "$T/status-running.txt" || die "status shows no Slurm task while the tasks are queued"
 wait_queue_empty 600
 for id in "$id0" "$id1"; do
   l="$sub/logs/$id.log"
