@@ -1,7 +1,9 @@
 // Each verb of clcp-bench registers itself on the CLI11 app. The CLI is the only place that knows every stage.
 #pragma once
 #include <CLI/CLI.hpp>
+#include <filesystem>
 #include <string>
+#include <vector>
 
 namespace clcp::cli {
 
@@ -17,5 +19,15 @@ void add_eval(CLI::App& app);       // eval      — evaluate a finetuned checkp
 void add_weights(CLI::App& app);    // weights   — inspect weight files, list the registry's inits
 void add_compare(CLI::App& app);    // compare   — paired bootstrap comparison of two sets of result bundles
 void add_pretrain(CLI::App& app);   // pretrain  — CLCP camera–lidar pretraining of the image encoder (one cell)
+void add_gate(CLI::App& app);       // gate      — regression gate: exact tier and statistical tier
+void add_status(CLI::App& app);     // status    — every planned cell: done, running, interrupted, failed, never run
+
+/// Thrown by a verb to end with this exit code after it printed its result (gate: 1 = regression).
+struct Exit {
+  int code;
+};
+
+/// Result bundle folders (with spec.json) at or below `root`, sorted.
+std::vector<std::filesystem::path> find_bundles(const std::filesystem::path& root);
 
 }  // namespace clcp::cli

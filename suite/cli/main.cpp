@@ -36,11 +36,16 @@ int main(int argc, char** argv) {
   clcp::cli::add_report(app);
   clcp::cli::add_compare(app);
   clcp::cli::add_pretrain(app);
+  clcp::cli::add_gate(app);
+  clcp::cli::add_status(app);
   spdlog::set_pattern("%v");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    const int code = app.exit(e);
+    return code == 0 ? 0 : 2;  // --help and --version are 0; every usage error is 2, as a UserError
+  } catch (const clcp::cli::Exit& e) {
+    return e.code;
   } catch (const clcp::Interrupted& e) {
     // SIGINT → 130, SIGTERM → 143 (128 + signal, as the shell reports a process ended by it).
     std::cerr << "clcp-bench: stopped: " << e.what() << "\n";

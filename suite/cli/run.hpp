@@ -15,6 +15,7 @@
 #include "suite/data/dataset.hpp"
 #include "suite/protocol/pretrain_protocol.hpp"
 #include "suite/results/pretrain_cell.hpp"
+#include "suite/exec/slurm.hpp"
 #include "suite/plan/plan.hpp"
 #include "suite/protocol/protocol.hpp"
 #include "suite/results/bundle.hpp"
@@ -34,6 +35,7 @@ struct RunOptions {
   bool force = false;
   bool wait = false;                      ///< a cell another process runs: wait for it instead of stopping
   std::string command_line;               ///< recorded in provenance, shown in reports
+  nlohmann::json executor;                ///< the scheduler task that runs the cell (provenance "executor"); null here
 };
 
 /// The datasets of a protocol, read once per run.
@@ -78,5 +80,15 @@ std::filesystem::path write_plan_report(const Plan& plan);
 
 /// `clcp-bench run`: the whole grid with the local executor; returns the report folder.
 std::filesystem::path run_protocol(const RunOptions& o);
+/// `clcp-bench run --executor slurm`: freezes the plan, writes it to OUT/<protocol>/slurm/<plan fingerprint>/ and
+/// submits the cells that are not done yet (run_slurm.cpp); returns that folder (the report folder when every cell
+/// is already done).
+std::filesystem::path submit_protocol(const RunOptions& o, const SlurmOptions& slurm);
+/// `clcp-bench run --plan FILE --cell i`: cell i of a frozen plan (run_from_plan.cpp). Refuses, with one line, an
+/// index out of range, a plan that does not match its fingerprint, a protocol whose fingerprint moved since, changed
+/// weights or datasets, and a cell whose dependencies are not done. Returns false when the cell was already done.
+bool run_plan_cell(const std::filesystem::path& plan_file, int64_t index);
+/// `clcp-bench run --plan FILE --report`: the report of every cell of the plan; returns the report folder.
+std::filesystem::path report_plan(const std::filesystem::path& plan_file);
 
 }  // namespace clcp::cli

@@ -78,6 +78,7 @@ bool run_cell(const Protocol& p, const RunData& data, const CellSpec& spec, cons
   prov["weights_sha256"] = spec.init_sha256;
   prov["seed"] = spec.seed;
   prov["fingerprint"] = spec.fingerprint;
+  if (!o.executor.is_null()) prov["executor"] = o.executor;
   b.write_provenance(prov);
   const auto t0 = std::chrono::steady_clock::now();
   std::string stage = "finetune";

@@ -95,8 +95,8 @@ Plan make_plan(const Protocol& p, const RunOptions& o, RunData& data) {
 
 fs::path write_plan_report(const Plan& plan) {
   std::vector<fs::path> bundles;
-  for (const auto& c : plan.cells)
-    if (const fs::path dir = plan.protocol_dir() / c.id; fs::exists(dir / "spec.json")) bundles.push_back(dir);
+  for (size_t i = 0; i < plan.cells.size(); ++i)
+    if (const fs::path dir = plan.bundle_dir(i); fs::exists(dir / "spec.json")) bundles.push_back(dir);
   const ReportModel model =
       build_report_model(bundles, fmt::format("clcp-bench: {} ({} scale)", plan.protocol_name, plan.scale));
   const fs::path report_dir = plan.protocol_dir() / fmt::format("report-{}", plan.scale);

@@ -140,6 +140,12 @@ size_t Plan::index_of(const std::string& id) const {
 
 fs::path Plan::protocol_dir() const { return run.out / protocol_name; }
 
+fs::path Plan::bundle_dir(size_t i) const {
+  const PlanCell& c = cells.at(i);
+  if (c.kind == CellKind::pretrain) return run.out / c.spec.value("protocol", protocol_name) / c.id;
+  return protocol_dir() / c.id;
+}
+
 fs::path Plan::ledger_path() const {
   return protocol_dir() / fmt::format("plan-{}-{}.json", scale, protocol_fingerprint);
 }

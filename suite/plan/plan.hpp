@@ -78,6 +78,9 @@ struct Plan {
   size_t index_of(const std::string& id) const;
   /// OUT/<protocol>/ — the folder of the bundles, plan files and reports (relative to run.cwd when relative).
   std::filesystem::path protocol_dir() const;
+  /// The bundle folder of cell i: protocol_dir()/<id> for finetune cells, OUT/<spec "protocol">/<id> for
+  /// pretraining cells (whose bundles belong to their pretraining protocol).
+  std::filesystem::path bundle_dir(size_t i) const;
   /// OUT/<protocol>/plan-<scale>-<protocol fingerprint>.json
   std::filesystem::path ledger_path() const;
 };

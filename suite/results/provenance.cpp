@@ -10,6 +10,8 @@
 #include <ctime>
 #include <fstream>
 
+#include "suite/results/kernel_path.hpp"
+
 namespace clcp {
 namespace {
 
@@ -66,6 +68,7 @@ nlohmann::json collect_environment(const std::string& device, int threads) {
       {"cpu", cpu_model()},
       {"hardware_concurrency", std::thread::hardware_concurrency()},
       {"threads", threads},
+      {"kernel_path", kernel_path(threads)},
       {"device", device},
       {"host", host},
   };

@@ -1,0 +1,32 @@
+// Where a cell stands, read from its bundle alone (bundles are the truth; a scheduler's view only adds job ids):
+// status.json for the state, stage and error line, train_log.jsonl for the last logged iteration and the recent
+// speed, spec.json's recipe for max_iters and the batch size, metrics.json for a finished cell's headline numbers.
+#pragma once
+#include <cstdint>
+#include <filesystem>
+#include <limits>
+#include <string>
+
+namespace clcp {
+
+struct CellProgress {
+  /// "done" | "running" | "interrupted" | "failed" | "never run" (no bundle folder). A folder without status.json
+  /// (a cell that stopped before its first status) counts as "interrupted".
+  std::string state = "never run";
+  std::string stage;    ///< status.json "stage": finetune, eval, done
+  std::string error;    ///< status.json "error" (failed or interrupted), "" when none
+  std::string updated;  ///< status.json "updated", UTC ISO 8601
+  int64_t iter = 0;     ///< last iteration in train_log.jsonl (0 when none)
+  int64_t max_iters = 0;  ///< spec.json recipe.train.max_iters (0 when unknown)
+  /// Seconds left for the finetune stage: (max_iters − iter) · batch_size / images_per_s of the last log line; NaN when
+  /// not running the finetune stage or no speed has been logged yet.
+  double eta_s = std::numeric_limits<double>::quiet_NaN();
+  double miou_source = std::numeric_limits<double>::quiet_NaN();  ///< metrics.json, fraction 0..1 (done only)
+  double miou_target = std::numeric_limits<double>::quiet_NaN();  ///< pooled target mIoU, fraction 0..1
+};
+
+/// Reads the bundle folder `dir` (which may not exist). Never throws for damaged files: an unreadable status.json is
+/// reported as state "failed" with the reason in `error`.
+CellProgress read_cell_progress(const std::filesystem::path& dir);
+
+}  // namespace clcp

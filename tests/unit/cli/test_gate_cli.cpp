@@ -1,0 +1,134 @@
+// `clcp-bench gate` as CI and a user run it. The first test is the CI exact tier itself: the ci scale of dg_acdc on
+// the embedded data against baselines/regression/dg_acdc-ci.
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+
+#include "cli_harness.hpp"
+#include "suite/core/fsio.hpp"
+
+namespace fs = std::filesystem;
+using clcp::test::run_cli;
+
+namespace {
+const fs::path kBaselines = fs::path(CLCP_SOURCE_DIR) / "baselines" / "regression";
+
+// The one cell of the fresh run in the gate's work folder.
+fs::path fresh_cell(const fs::path& work) {
+  for (const auto& e : fs::directory_iterator(work / "results/dg_acdc"))
+    if (fs::exists(e.path() / "spec.json")) return e.path();
+  FAIL("no bundle under " << work);
+  return {};
+}
+
+// A finished bundle of the stat tier's shape: only the numbers matter.
+void stat_bundle(const fs::path& dir, int64_t seed, double src, double tgt, const std::string& fp = "fp1") {
+  clcp::write_json_atomic(dir / "spec.json", {{"protocol", "dg_acdc"}, {"scale", "smoke"}, {"fingerprint", fp},
+                                              {"init", "random"}, {"init_sha256", ""}, {"finetune_mode", "full"},
+                                              {"seed", seed}, {"datasets", nlohmann::json::object()}});
+  clcp::write_json_atomic(dir / "status.json", {{"state", "done"}});
+  clcp::write_json_atomic(dir / "provenance.json", {{"git_commit", "abc"}, {"threads", 2}});
+  clcp::write_json_atomic(dir / "metrics.json",
+                          {{"source", {{"mIoU", src}}},
+                           {"target", {{"pooled", {{"mIoU", tgt}}}, {"per_condition", {{"fog", {{"mIoU", tgt + 0.02}}}}}}},
+                           {"rPD", tgt / src}});
+  clcp::write_atomic(dir / "train_log.jsonl", "{\"iter\":1}\n");
+  clcp::write_atomic(dir / "evidence/cityscapes_val.jsonl", "");
+}
+}  // namespace
+
+TEST_CASE("the exact gate passes on this build, names a changed golden count, and states the tolerance elsewhere") {
+  const fs::path work = fs::temp_directory_path() / "clcp_gate_cli";
+  const auto pass = run_cli("gate --tier exact --work " + work.string());
+  INFO(pass.output);
+  REQUIRE(pass.exit_code == 0);
+  CHECK(pass.output.find("PASS: 1 cell(s) ") != std::string::npos);
+
+  // A copy of the baseline on this run's kernel path, with one golden count changed: the gate must fail and say where.
+  const fs::path copy = fs::temp_directory_path() / "clcp_gate_cli_baselines";
+  fs::remove_all(copy);
+  fs::create_directories(copy);
+  fs::copy(kBaselines / "dg_acdc-ci", copy / "dg_acdc-ci", fs::copy_options::recursive);
+  auto meta = clcp::read_json(copy / "dg_acdc-ci/baseline.json");
+  const fs::path cell = fresh_cell(work);
+  meta["provenance"]["kernel_path"] = clcp::read_json(cell / "provenance.json")["kernel_path"];
+  clcp::write_json_atomic(copy / "dg_acdc-ci/baseline.json", meta);
+  const fs::path ev = copy / "dg_acdc-ci" / cell.filename() / "evidence/acdc_val.jsonl";
+  std::string text = clcp::read_file(ev);
+  const std::string first = text.substr(0, text.find('\n'));
+  auto line = nlohmann::json::parse(first);
+  for (int c = 0; c < 19; ++c)
+    if (line["label_area"][c].get<int64_t>() > 10) {  // one more pixel of class c predicted correctly
+      line["intersect"][c] = line["intersect"][c].get<int64_t>() + 1;
+      line["pred_area"][c] = line["pred_area"][c].get<int64_t>() + 1;
+      break;
+    }
+  clcp::write_atomic(ev, line.dump() + text.substr(first.size()));
+  const std::string reuse = "gate --tier exact --reuse --work " + work.string() + " --baselines-dir " + copy.string();
+  const auto broken = run_cli(reuse);
+  INFO(broken.output);
+  CHECK(broken.exit_code == 1);
+  CHECK(broken.output.find("DIFFERS") != std::string::npos);
+  CHECK(broken.output.find("evidence/acdc_val.jsonl: 1 of ") != std::string::npos);
+  CHECK(broken.output.find(line["id"].get<std::string>()) != std::string::npos);
+  CHECK(broken.output.find("FAIL (exit 1)") != std::string::npos);
+
+  // Recorded on another kernel path: the gate says so and applies the tolerance, which one pixel is within.
+  meta["provenance"]["kernel_path"]["threads"] = 64;
+  clcp::write_json_atomic(copy / "dg_acdc-ci/baseline.json", meta);
+  const auto other = run_cli(reuse + " --threads 2");
+  INFO(other.output);
+  CHECK(other.exit_code == 0);
+  CHECK(other.output.find("kernel path differs from the baseline's (threads 64 → 2") != std::string::npos);
+  CHECK(other.output.find("falling back to the baseline's tolerance") != std::string::npos);
+  CHECK(other.output.find("within tolerance") != std::string::npos);
+
+  // A baseline of another protocol fingerprint is an input error.
+  meta["fingerprint"] = "0000000000000000";
+  clcp::write_json_atomic(copy / "dg_acdc-ci/baseline.json", meta);
+  const auto stale = run_cli(reuse);
+  CHECK(stale.exit_code == 2);
+  CHECK(stale.output.find("was made for protocol fingerprint 0000000000000000") != std::string::npos);
+  fs::remove_all(copy);
+}
+
+TEST_CASE("the statistical gate builds a distribution, passes runs inside it and flags both kinds of outlier") {
+  const fs::path root = fs::temp_directory_path() / "clcp_gate_stat_cli";
+  fs::remove_all(root);
+  const double src[] = {0.30, 0.31, 0.29, 0.305, 0.295};
+  for (int s = 0; s < 5; ++s) stat_bundle(root / "ref" / ("random.full.s" + std::to_string(s)), s, src[s], src[s] * 0.7);
+  const std::string common = " --baselines-dir " + (root / "b").string() + " --baseline ref";
+  const auto upd = run_cli("gate --tier stat " + (root / "ref").string() + common + " --update");
+  INFO(upd.output);
+  REQUIRE(upd.exit_code == 0);
+  CHECK(upd.output.find("source.mIoU            n 5 mean 30.00 sd 0.79 (new)") != std::string::npos);
+  const auto b = clcp::read_json(root / "b/ref.json");
+  CHECK(b["metrics"]["source.mIoU"]["n"] == 5);
+  CHECK(b["margins"]["source.mIoU"] == 0.01);
+
+  stat_bundle(root / "ok/a", 7, 0.302, 0.21);
+  stat_bundle(root / "ok/b", 8, 0.297, 0.208);
+  const auto ok = run_cli("gate --tier stat " + (root / "ok").string() + common);
+  INFO(ok.output);
+  CHECK(ok.exit_code == 0);
+  CHECK(ok.output.find("PASS") != std::string::npos);
+
+  for (int s = 0; s < 3; ++s) stat_bundle(root / "low" / std::to_string(s), s, 0.26 + 0.002 * s, 0.18);
+  const auto low = run_cli("gate --tier stat " + (root / "low").string() + common);
+  INFO(low.output);
+  CHECK(low.exit_code == 1);
+  CHECK(low.output.find("regression") != std::string::npos);
+
+  for (int s = 0; s < 3; ++s) stat_bundle(root / "high" / std::to_string(s), s, 0.34 + 0.002 * s, 0.24);
+  const auto high = run_cli("gate --tier stat " + (root / "high").string() + common);
+  CHECK(high.exit_code == 1);
+  CHECK(high.output.find("suspicious improvement") != std::string::npos);
+
+  stat_bundle(root / "other/a", 1, 0.30, 0.21, "fp2");
+  const auto other = run_cli("gate --tier stat " + (root / "other").string() + common);
+  CHECK(other.exit_code == 2);
+  CHECK(other.output.find("baseline ref was made at fingerprint fp1") != std::string::npos);
+  const auto usage = run_cli("gate --tier fast");
+  CHECK(usage.exit_code == 2);
+  fs::remove_all(root);
+}
