@@ -55,6 +55,20 @@ if [ "$(cat "$ostamp" 2>/dev/null)" != "$owant" ]; then
   fi
 fi
 
+# The albumentations 1.4.14 oracle (test_augment) needs numpy < 2, so it has a venv of its own
+# (ci/albumentations-requirements.txt). Test-only; when the install fails the augmentation parity test skips visibly.
+[ -x build/albu-venv/bin/python ] || python3 -m venv build/albu-venv
+astamp=build/albu-venv/.requirements.sha256
+awant=$(sha256sum ci/albumentations-requirements.txt | cut -d' ' -f1)
+if [ "$(cat "$astamp" 2>/dev/null)" != "$awant" ]; then
+  say "installing the albumentations oracle (ci/albumentations-requirements.txt) into build/albu-venv"
+  if build/albu-venv/bin/pip install -q --disable-pip-version-check -r ci/albumentations-requirements.txt; then
+    echo "$awant" > "$astamp"
+  else
+    say "WARNING: albumentations oracle install failed; the augmentation parity test will skip"
+  fi
+fi
+
 [ "${targets[0]:-}" = none ] && exit 0
 say "configuring and building (Release, build/release${targets[*]:+: ${targets[*]}})"
 cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null

@@ -19,7 +19,7 @@ option(CLCP_REQUIRE_CUDA "Fail unless LibTorch was built with CUDA (the --device
 if(CLCP_REQUIRE_CUDA AND NOT TARGET torch_cuda)
   message(FATAL_ERROR "CLCP_REQUIRE_CUDA: this LibTorch has no CUDA backend (torch_cuda); install the CUDA torch wheel")
 endif()
-find_package(OpenCV REQUIRED COMPONENTS core imgproc imgcodecs)
+find_package(OpenCV REQUIRED COMPONENTS core imgproc imgcodecs calib3d)
 find_package(nlohmann_json 3.11 REQUIRED)
 find_package(CLI11 REQUIRED)
 find_package(spdlog REQUIRED)

@@ -6,8 +6,9 @@
 
 namespace clcp {
 
-namespace {
 std::string shape_str(const torch::Tensor& t) { return fmt::format("[{}]", fmt::join(t.sizes().vec(), ",")); }
+
+namespace {
 
 std::string first_few(const std::string& what, const std::vector<std::string>& v) {
   constexpr size_t kShow = 3;

@@ -9,6 +9,9 @@
 
 namespace clcp {
 
+/// "[a,b,c]": a tensor's shape for error lines and reports.
+std::string shape_str(const torch::Tensor& t);
+
 /// Parameters and buffers by full dotted name ("backbone.blocks.0.attn.qkv.weight"). The tensors alias the module's.
 std::map<std::string, torch::Tensor> state_dict(const torch::nn::Module& module);
 

@@ -22,7 +22,6 @@ int group_rank(const std::string& g) {
 
 std::string strip_backbone(const std::string& k) { return k.rfind("backbone.", 0) == 0 ? k.substr(9) : k; }
 
-std::string shape(const torch::Tensor& t) { return fmt::format("[{}]", fmt::join(t.sizes().vec(), ",")); }
 
 }  // namespace
 
@@ -70,7 +69,7 @@ void load_vit_checked(VisionTransformerImpl& vit, const MappedWeights& w, const 
     if (it == model.end()) {
       r.unexpected.push_back(k);
     } else if (v.sizes() != it->second.sizes()) {
-      r.shape_mismatch.push_back(fmt::format("{}: file {} vs model {}", k, shape(v), shape(it->second)));
+      r.shape_mismatch.push_back(fmt::format("{}: file {} vs model {}", k, shape_str(v), shape_str(it->second)));
     } else if (v.is_floating_point() && !torch::isfinite(v).all().item<bool>()) {
       r.non_finite.push_back(k);
     }
@@ -113,7 +112,7 @@ std::vector<std::string> inspect_weights(const fs::path& path, const fs::path& r
                                k.size() <= gk.second.size())
                                   ? k
                                   : k.substr(gk.second.size() + 1);
-      ss.push_back(fmt::format("{} {}", rel, shape(v)));
+      ss.push_back(fmt::format("{} {}", rel, shape_str(v)));
       n += v.numel();
     }
     const std::string layout = fmt::format("{}", fmt::join(ss, ", "));

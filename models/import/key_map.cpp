@@ -4,6 +4,7 @@
 
 #include <regex>
 
+#include "models/state_dict.hpp"
 #include "models/vit.hpp"
 #include "suite/core/error.hpp"
 
@@ -56,15 +57,13 @@ std::string mmseg_to_timm(const std::string& k) {
   return k;
 }
 
-std::string shape(const torch::Tensor& t) { return fmt::format("[{}]", fmt::join(t.sizes().vec(), ",")); }
-
 // Refuses weights of another ViT with one line, before the key-level preflight.
 void check_vit_s16(const Dict& d, const std::string& source) {
   const auto expect = [&](const char* key, std::vector<int64_t> want, const char* what) {
     const auto it = d.find(key);
     if (it != d.end() && it->second.sizes().vec() != want)
       fail("{}: {} is {} ({}), expected {}; clcp-bench's encoder is ViT-S/16 (timm vit_small_patch16_224)", source,
-           key, shape(it->second), what, fmt::format("[{}]", fmt::join(want, ",")));
+           key, shape_str(it->second), what, fmt::format("[{}]", fmt::join(want, ",")));
   };
   expect("patch_embed.proj.weight", {384, 3, 16, 16}, "embed dim, input channels, patch size");
   expect("cls_token", {1, 1, 384}, "embed dim");

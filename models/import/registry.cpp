@@ -37,6 +37,10 @@ std::vector<RegistryInit> load_registry(const fs::path& path) {
       r.files = e.at("files").get<std::vector<std::string>>();
       r.format = e.value("format", "");
       r.layout = e.value("layout", "");
+      r.encoder = e.value("encoder", "image");
+      r.sha256_prefix = e.value("sha256_prefix", "");
+      if (r.encoder != "image" && r.encoder != "lidar")
+        fail("{}: init '{}' has encoder '{}'; expected \"image\" or \"lidar\"", path.string(), name, r.encoder);
       if (e.contains("sha256") && !e["sha256"].is_null()) r.sha256 = e["sha256"].get<std::string>();
       r.obtain = e.at("obtain").get<std::string>();
       if (r.files.empty()) fail("{}: init '{}' lists no files; add at least one file name", path.string(), name);
@@ -115,7 +119,9 @@ ResolvedInit resolve_init(const std::string& init, const WeightsLookup& lookup) 
 
 std::optional<RegistryInit> match_registry_sha256(const std::string& sha256, const fs::path& registry) {
   for (const auto& e : load_registry(registry))
-    if (e.sha256 && *e.sha256 == sha256) return e;
+    if ((e.sha256 && *e.sha256 == sha256) ||
+        (!e.sha256 && !e.sha256_prefix.empty() && sha256.rfind(e.sha256_prefix, 0) == 0))
+      return e;
   return std::nullopt;
 }
 

@@ -18,7 +18,9 @@ struct RegistryInit {
   bool released = true;
   std::vector<std::string> files;  ///< accepted file names in --weights-dir, preferred first
   std::string format, layout;
+  std::string encoder = "image";      ///< "image" (ViT-S/16 inits, --init) | "lidar" (MinkUNet, --lidar-init)
   std::optional<std::string> sha256;  ///< lower-case hex; nullopt = not known
+  std::string sha256_prefix;          ///< leading hex digits known from the published file name ("" = none)
   std::string obtain;                 ///< where and how a user gets the file
 };
 
@@ -52,7 +54,8 @@ struct ResolvedInit {
 /// where (and for never-released inits, how to produce it); for anything else, the known names.
 ResolvedInit resolve_init(const std::string& init, const WeightsLookup& lookup);
 
-/// The registry init whose known sha256 equals `sha256`, if any.
+/// The registry init whose known sha256 equals `sha256`, or whose only known sha256 prefix (mmdet's file-name
+/// suffix) starts it, if any.
 std::optional<RegistryInit> match_registry_sha256(const std::string& sha256,
                                                   const std::filesystem::path& registry = default_registry_path());
 

@@ -12,7 +12,7 @@
 #include "models/safetensors.hpp"
 #include "models/state_dict.hpp"
 #include "suite/cli/commands.hpp"
-#include "suite/cli/run_plan.hpp"
+#include "suite/cli/run.hpp"
 #include "suite/cli/threads.hpp"
 #include "suite/core/error.hpp"
 #include "suite/core/fsio.hpp"

@@ -6,7 +6,7 @@
 
 #include "models/import/registry.hpp"
 #include "suite/cli/commands.hpp"
-#include "suite/cli/run_plan.hpp"
+#include "suite/cli/run.hpp"
 #include "suite/cli/threads.hpp"
 
 namespace clcp::cli {

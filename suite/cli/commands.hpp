@@ -16,5 +16,6 @@ void add_report(CLI::App& app);     // report    — render reports from result 
 void add_eval(CLI::App& app);       // eval      — evaluate a finetuned checkpoint on the protocol's eval splits
 void add_weights(CLI::App& app);    // weights   — inspect weight files, list the registry's inits
 void add_compare(CLI::App& app);    // compare   — paired bootstrap comparison of two sets of result bundles
+void add_pretrain(CLI::App& app);   // pretrain  — CLCP camera–lidar pretraining of the image encoder (one cell)
 
 }  // namespace clcp::cli

@@ -1,10 +1,10 @@
-// Evaluation of one model on a protocol's eval splits (kept apart from run_plan.cpp so the train and eval stages'
+// Evaluation of one model on a protocol's eval splits (kept apart from run_cell.cpp so the train and eval stages'
 // headers never meet in one translation unit).
 #include <chrono>
 
 #include <fmt/format.h>
 
-#include "suite/cli/run_plan.hpp"
+#include "suite/cli/run.hpp"
 #include "suite/core/fault.hpp"
 #include "suite/core/signals.hpp"
 #include "suite/data/sample_io.hpp"

@@ -35,6 +35,7 @@ int main(int argc, char** argv) {
   clcp::cli::add_protocols(app);
   clcp::cli::add_report(app);
   clcp::cli::add_compare(app);
+  clcp::cli::add_pretrain(app);
   spdlog::set_pattern("%v");
   try {
     app.parse(argc, argv);

@@ -8,6 +8,7 @@
 #include "suite/core/fsio.hpp"
 #include "suite/core/hash.hpp"
 #include "suite/protocol/json_reader.hpp"
+#include "suite/protocol/scales.hpp"
 
 namespace clcp {
 namespace fs = std::filesystem;
@@ -53,20 +54,6 @@ std::vector<std::pair<std::string, std::string>> list_scales(const fs::path& fil
 
 namespace {
 
-// Deep-merges `over` into `base`; every overridden key must already exist in the base, so a scale cannot invent
-// keys (a typo in a scale is an error, not a silent no-op).
-void merge_known(json& base, const json& over, const std::string& where, const std::string& path) {
-  for (auto it = over.begin(); it != over.end(); ++it) {
-    const std::string key_path = path.empty() ? it.key() : path + "." + it.key();
-    if (!base.contains(it.key()))
-      fail("{}: override key '{}' does not exist in the protocol; remove it or check its spelling", where, key_path);
-    if (it.value().is_object() && base[it.key()].is_object())
-      merge_known(base[it.key()], it.value(), where, key_path);
-    else
-      base[it.key()] = it.value();
-  }
-}
-
 template <size_t N, typename T>
 std::array<T, N> to_array(const std::vector<T>& v) {
   std::array<T, N> a{};
@@ -87,27 +74,12 @@ Protocol load_protocol(const std::string& name_or_path, const std::string& scale
 
 Protocol protocol_from_json(json j, const fs::path& file, const std::string& scale) {
   const std::string where = file.string();
-  if (!j.is_object() || !j.contains("scales") || !j["scales"].is_object())
-    fail("{}: missing 'scales' object; every protocol defines at least the 'full' scale", where);
-  if (!j["scales"].contains(scale)) {
-    std::string known;
-    for (auto it = j["scales"].begin(); it != j["scales"].end(); ++it) known += (known.empty() ? "" : ", ") + it.key();
-    fail("{}: unknown scale '{}'; this protocol has: {}", where, scale, known);
-  }
-  StrictObject scale_obj(j["scales"][scale], where, "scales." + scale);
+  const ScaledJson scaled = apply_scale(std::move(j), scale, where);
+  const json& merged = scaled.merged;
   Protocol p;
   p.scale = scale;
-  p.scale_description = scale_obj.string("description");
-  merge_known(j, scale_obj.raw("overrides"), where, "scales." + scale + ".overrides");
-  scale_obj.finish();
-  for (auto it = j["scales"].begin(); it != j["scales"].end(); ++it) {  // validate the other scales' shape too
-    StrictObject s(it.value(), where, "scales." + it.key());
-    s.string("description");
-    s.raw("overrides");
-    s.finish();
-  }
-
-  StrictObject r(j, where);
+  p.scale_description = scaled.description;
+  StrictObject r(merged, where);
   const std::string schema = r.string("schema");
   if (schema != "clcp-bench/protocol/1")
     fail("{}: key 'schema' is '{}', expected 'clcp-bench/protocol/1'; this build reads protocol schema 1", where, schema);

@@ -3,10 +3,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <numeric>
 #include <opencv2/imgproc.hpp>
 
 #include "suite/data/synth/noise.hpp"
+#include "suite/data/synth/render_detail.hpp"
 
 namespace clcp::synth {
 namespace {
@@ -19,7 +21,7 @@ constexpr uint8_t kLRoad = 7, kLSidewalk = 8, kLBuilding = 11, kLWall = 12, kLFe
 constexpr int kShift = 3;  // fillPoly sub-pixel bits
 constexpr float kSub = 1 << kShift;
 
-enum Material { kMatte, kGlass, kLeaves, kPaint, kLamp, kBonnet };
+enum Material { kMatte, kGlass, kLeaves, kPaint, kLamp, kBonnet, kMarking };
 
 struct Part {
   std::vector<cv::Point> pts;  // image coordinates × kSub
@@ -31,27 +33,83 @@ struct Part {
   uint8_t flags = 0;
   cv::Vec3f emit{};
   float top = 0, bottom = 1;  // image rows of the part (for gradients)
+  uint8_t axis = 2;           // the part lies in the world plane {axis = plane} (0 X, 1 Y, 2 Z): for ray hits
+  float plane = 0;
 };
 
 cv::Vec3f mix(const cv::Vec3f& a, const cv::Vec3f& b, float t) { return a * (1 - t) + b * t; }
 
 class Emitter {
  public:
-  Emitter(const Scene& s, std::vector<Part>& parts) : s_(s), c_(s.cam), parts_(parts) {}
+  Emitter(const Scene& s, const Camera& c, std::vector<Part>& parts) : s_(s), c_(c), parts_(parts) {}
 
-  cv::Point project(float X, float Y, float Z) const {
-    const float u = c_.cx + c_.f * X / Z, v = c_.cy - c_.f * (Y - c_.h) / Z;
+  /// Parts are clipped at this distance in front of the camera (a car driving past parked ones, A2D2 frames).
+  static constexpr float kNear = 0.5f;
+
+  /// Image position × kSub of a point given relative to the camera (X − x, Y, Z − z).
+  cv::Point to_px(const cv::Vec3f& r) const {
+    float u = c_.cx + c_.f * r[0] / r[2], v = c_.cy - c_.fv() * (r[1] - c_.h) / r[2];
+    if (c_.centred_polygons) {  // fillPoly fills pixel i when its centre i lies inside: shift by half a pixel
+      u -= 0.5f;
+      v -= 0.5f;
+    }
     return {static_cast<int>(std::lround(std::clamp(u, -1e5f, 1e5f) * kSub)),
             static_cast<int>(std::lround(std::clamp(v, -1e5f, 1e5f) * kSub))};
   }
-  Part& add(std::vector<cv::Point> pts, uint8_t label, cv::Vec3f color, Material mat, float depth, uint8_t flags = 0) {
+  /// Projects a world point; the vertex is remembered so that add() can clip its polygon at the near plane.
+  cv::Point project(float X, float Y, float Z) const {
+    const cv::Vec3f r(X - c_.x, Y, Z - c_.z);
+    pending_.push_back(r);
+    return to_px(r);
+  }
+  /// The polygon of camera-relative vertices `v` clipped to Z ≥ kNear (Sutherland–Hodgman), projected.
+  std::vector<cv::Point> clip_near(const std::vector<cv::Vec3f>& v) const {
+    std::vector<cv::Point> out;
+    for (size_t i = 0; i < v.size(); ++i) {
+      const cv::Vec3f& a = v[i];
+      const cv::Vec3f& b = v[(i + 1) % v.size()];
+      const bool ain = a[2] >= kNear, bin = b[2] >= kNear;
+      if (ain) out.push_back(to_px(a));
+      if (ain != bin) out.push_back(to_px(a + (b - a) * ((kNear - a[2]) / (b[2] - a[2]))));
+    }
+    return out;
+  }
+  /// When `pts` are the last projected vertices and some lie nearer than kNear, replaces them by the clipped
+  /// polygon; returns false when nothing is left. Forgets the remembered vertices.
+  bool clip_pending(std::vector<cv::Point>& pts) const {
+    bool keep = true;
+    if (!pts.empty() && pending_.size() >= pts.size()) {
+      const std::vector<cv::Vec3f> v(pending_.end() - static_cast<std::ptrdiff_t>(pts.size()), pending_.end());
+      bool same = true, near = false;
+      for (size_t i = 0; i < v.size(); ++i) {
+        same = same && to_px(v[i]) == pts[i];
+        near = near || v[i][2] < kNear;
+      }
+      if (same && near) {
+        pts = clip_near(v);
+        keep = pts.size() >= 3;
+      }
+    }
+    pending_.clear();
+    return keep;
+  }
+  /// depth: world Z of the part (its distance is depth − camera z); the part lies in the plane {axis = plane}, by
+  /// default the camera-facing plane Z = depth.
+  Part& add(std::vector<cv::Point> pts, uint8_t label, cv::Vec3f color, Material mat, float depth, uint8_t flags = 0,
+            uint8_t axis = 2, float plane = std::numeric_limits<float>::quiet_NaN()) {
     Part p;
+    const size_t n_in = pts.size();
+    const bool keep = clip_pending(pts);
     p.pts = std::move(pts);
     p.label = label;
     p.color = color;
     p.mat = mat;
-    p.depth = depth;
+    p.depth = depth - c_.z;
+    if (p.pts.size() != n_in) p.depth = std::max(p.depth, kNear);  // clipped: its visible rest is in front
+    if (!keep) p.depth = -1;  // wholly behind the near plane: never drawn
     p.flags = flags;
+    p.axis = axis;
+    p.plane = std::isnan(plane) ? depth : plane;
     int lo = INT32_MAX, hi = INT32_MIN;
     for (auto& q : p.pts) { lo = std::min(lo, q.y); hi = std::max(hi, q.y); }
     p.top = lo / kSub;
@@ -83,30 +141,32 @@ class Emitter {
            Material side_mat = kPaint, Material top_mat = kPaint, uint8_t top_flags = kHorizontal) {
     const float sun_lit = s_.sun_side < 0 ? 1.0f : 0.72f;  // faces towards −X are lit when the sun is left
     const float zm = 0.5f * (z0 + z1);
-    if (x0 > 0)
+    if (x0 > c_.x)
       add({project(x0, y0, z0), project(x0, y0, z1), project(x0, y1, z1), project(x0, y1, z0)}, label,
-          color * sun_lit, side_mat, zm);
-    if (x1 < 0)
+          color * sun_lit, side_mat, zm, 0, 0, x0);
+    if (x1 < c_.x)
       add({project(x1, y0, z0), project(x1, y0, z1), project(x1, y1, z1), project(x1, y1, z0)}, label,
-          color * (1.72f - sun_lit), side_mat, zm);
+          color * (1.72f - sun_lit), side_mat, zm, 0, 0, x1);
     if (y1 < c_.h)
       add({project(x0, y1, z0), project(x1, y1, z0), project(x1, y1, z1), project(x0, y1, z1)}, label,
-          color * 1.12f, top_mat, zm, top_flags);
+          color * 1.12f, top_mat, zm, top_flags, 1, y1);
     add({project(x0, y0, z0), project(x1, y0, z0), project(x1, y1, z0), project(x0, y1, z0)}, label, color * 0.9f,
         side_mat, z0);
   }
   void shadow_quad(cv::Mat1f& shadow, float x0, float x1, float z0, float z1, float height) const {
     const float dx = -s_.sun_side * std::min(height * s_.shadow_k, 6.f);
-    std::vector<cv::Point> pts = {project(x0, 0, z0), project(x1, 0, z0), project(x1 + dx, 0, z1),
-                                  project(x0 + dx, 0, z1)};
+    pending_.clear();
+    std::vector<cv::Point> pts;
     if (dx < 0) pts = {project(x0 + dx, 0, z0), project(x1, 0, z0), project(x1, 0, z1), project(x0 + dx, 0, z1)};
     else pts = {project(x0, 0, z0), project(x1 + dx, 0, z0), project(x1 + dx, 0, z1), project(x0, 0, z1)};
+    if (!clip_pending(pts)) return;
     cv::fillPoly(shadow, std::vector<std::vector<cv::Point>>{pts}, cv::Scalar(0.5), cv::LINE_8, kShift);
   }
 
   const Scene& s_;
   const Camera& c_;
   std::vector<Part>& parts_;
+  mutable std::vector<cv::Vec3f> pending_;  // camera-relative vertices projected since the last add()
 };
 
 const cv::Vec3f kSkin{0.78f, 0.6f, 0.48f}, kTyre{0.06f, 0.06f, 0.07f}, kGlassCol{0.13f, 0.15f, 0.18f};
@@ -120,15 +180,15 @@ void emit_vehicle(Emitter& e, const Object& o, std::vector<Light>& lights, cv::M
   const float wr = o.kind == ObjKind::kCar ? 0.33f : 0.5f;
   e.box(x0 + 0.05f, x0 + 0.3f, 0, wr * 1.6f, z0 + 0.5f, z0 + 0.5f + 2 * wr, label, kTyre, kMatte, kMatte);
   e.box(x1 - 0.3f, x1 - 0.05f, 0, wr * 1.6f, z0 + 0.5f, z0 + 0.5f + 2 * wr, label, kTyre, kMatte, kMatte);
-  if (x0 > 0 || x1 < 0) {  // wheels on the visible side
-    const float xs = x0 > 0 ? x0 - 0.01f : x1 + 0.01f;
+  if (x0 > e.c_.x || x1 < e.c_.x) {  // wheels on the visible side
+    const float xs = x0 > e.c_.x ? x0 - 0.01f : x1 + 0.01f;
     for (float zc : {z0 + 0.9f, z1 - 0.9f}) {
       std::vector<cv::Point> pts;
       for (int i = 0; i < 12; ++i) {
         const float t = 6.2831853f * i / 12;
         pts.push_back(e.project(xs, wr + wr * std::sin(t), zc + wr * std::cos(t)));
       }
-      e.add(std::move(pts), label, kTyre, kMatte, zc);
+      e.add(std::move(pts), label, kTyre, kMatte, zc, 0, 0, xs);
     }
   }
   const float yb = wr * 0.9f;
@@ -149,11 +209,11 @@ void emit_vehicle(Emitter& e, const Object& o, std::vector<Light>& lights, cv::M
   } else {  // bus, tram: body with a window band all around
     e.box(x0, x1, yb, o.h, z0, z1, label, o.color, kPaint, kMatte);
     const float wb0 = o.kind == ObjKind::kTram ? 1.3f : 1.15f;
-    if (x0 > 0 || x1 < 0) {
-      const float xs = x0 > 0 ? x0 - 0.02f : x1 + 0.02f;
+    if (x0 > e.c_.x || x1 < e.c_.x) {
+      const float xs = x0 > e.c_.x ? x0 - 0.02f : x1 + 0.02f;
       for (float zc = z0 + 0.6f; zc + 1.6f < z1; zc += 2.0f)
         e.add({e.project(xs, wb0, zc), e.project(xs, wb0, zc + 1.6f), e.project(xs, o.h - 0.45f, zc + 1.6f),
-               e.project(xs, o.h - 0.45f, zc)}, label, kGlassCol, kGlass, zc + 0.8f);
+               e.project(xs, o.h - 0.45f, zc)}, label, kGlassCol, kGlass, zc + 0.8f, 0, 0, xs);
     }
     e.rect(o.x, z0 - 0.02f, -o.w / 2 + 0.12f, o.w / 2 - 0.12f, wb0, o.h - 0.35f, label, kGlassCol, kGlass);
     if (o.kind == ObjKind::kTram)  // pantograph
@@ -223,7 +283,7 @@ void emit_two_wheeler(Emitter& e, const Object& o, std::vector<Light>& lights, c
   }
   // Parked: side view (wheels as rings / discs, frame as thick strokes).
   const float r = moto ? 0.3f : 0.34f;
-  const int th = std::max(1, static_cast<int>(std::lround(e.c_.f * 0.05f / o.z)));
+  const int th = std::max(1, static_cast<int>(std::lround(e.c_.f * 0.05f / std::max(o.z - e.c_.z, 0.5f))));
   for (float a : {-0.55f, 0.55f}) {
     Part& w = e.ellipse(o.x, o.z, a, r, r, r, label, kTyre, kMatte, 14);
     if (!moto) w.thickness = th;
@@ -327,6 +387,8 @@ struct Hit {
   float depth;
   uint8_t flags;
   cv::Vec3f emit{};
+  Material mat = kMatte;  // for lidar reflectance: kMarking (road paint), kGlass (windows), else kMatte
+  int axis = -1;          // plane hit (0 façade/background X, 1 ground Y, 2 skyline Z); −1 sky
 };
 
 template <typename L>
@@ -365,7 +427,7 @@ Hit shade_ground(const Scene& s, float X, float Z, float& shadow_out) {
     else mark |= (ar > 0.05f && ar < 0.17f);
     if (s.zebra && Z > s.zebra_z && Z < s.zebra_z + 4.f && std::fmod(X + 100.f, 1.0f) < 0.5f) mark = true;
     if (mark) c = cv::Vec3f(0.82f, 0.82f, 0.8f) * (0.85f + 0.2f * n);
-    return {kLRoad, c, Z, static_cast<uint8_t>(kHorizontal | kRoadSurface | kGround)};
+    return {kLRoad, c, Z, static_cast<uint8_t>(kHorizontal | kRoadSurface | kGround), {}, mark ? kMarking : kMatte};
   }
   const float before_facade = s.sidewalk + s.verge;
   const Lot* lot = find_lot(side.lots, Z);
@@ -424,7 +486,7 @@ Hit shade_facade(const Scene& s, const Lot& lot, float Y, float Z, bool left) {
   } else if (fl > 0 && fy > 0.25f && fy < 0.85f && fz > 0.2f && fz < 0.8f) {
     c *= 0.8f;  // window frame
   }
-  return {kLBuilding, c * lit, Z, 0, emit};
+  return {kLBuilding, c * lit, Z, 0, emit, window ? kGlass : kMatte};
 }
 
 Hit shade_background(bool vegetation, const cv::Vec3f& color, float Y, float Z, uint32_t salt) {
@@ -443,33 +505,44 @@ Hit shade_sky(const Scene& s, const CityStyle& st, float dx, float dy) {
   return {kLSky, c, kSkyDepth, kSkyPixel};
 }
 
-Hit cast(const Scene& s, const CityStyle& st, float dx, float dy) {
-  const float h = s.cam.h;
+// The ray (dx, dy, 1) per unit of depth from the camera at (c.x, c.h, c.z); Hit.depth is the depth (Z − c.z).
+Hit cast(const Scene& s, const CityStyle& st, const Camera& cam, float dx, float dy) {
+  const float h = cam.h;
   const float zg = dy < 0 ? h / -dy : kSkyDepth * 10;
   const bool has_side = std::abs(dx) > 1e-6f;
   const bool left = dx < 0;
   const Side& side = left ? s.left : s.right;
-  const float zf = has_side ? side.x_facade / dx : kSkyDepth * 10;
-  const float zb = has_side ? side.x_back / dx : kSkyDepth * 10;
-  const float ze = s.z_end;
+  const float zf = has_side ? (side.x_facade - cam.x) / dx : kSkyDepth * 10;
+  const float zb = has_side ? (side.x_back - cam.x) / dx : kSkyDepth * 10;
+  const float ze = s.z_end - cam.z;
   if (zf < zg && zf < ze) {
-    if (const Lot* lot = find_lot(side.lots, zf); lot && lot->kind != LotKind::kOpen) {
+    if (const Lot* lot = find_lot(side.lots, cam.z + zf); lot && lot->kind != LotKind::kOpen) {
       const float Y = h + dy * zf;
       float top = lot->height;
-      if (lot->kind == LotKind::kHedge) top += 0.35f * (fbm(zf * 1.5f, 0.f, lot->salt, 2) - 0.5f);
-      if (Y < top) return shade_facade(s, *lot, Y, zf, left);
+      if (lot->kind == LotKind::kHedge) top += 0.35f * (fbm((cam.z + zf) * 1.5f, 0.f, lot->salt, 2) - 0.5f);
+      if (Y < top) {
+        Hit hit = shade_facade(s, *lot, Y, cam.z + zf, left);
+        hit.depth = zf;
+        hit.axis = 0;
+        return hit;
+      }
     }
   }
   if (zb < zg && zb < ze) {
-    if (const BackLot* b = find_lot(side.back, zb)) {
+    if (const BackLot* b = find_lot(side.back, cam.z + zb)) {
       const float Y = h + dy * zb;
       float top = b->height;
-      if (b->vegetation) top += 4.f * (fbm(zb * 0.35f, 0.f, b->salt, 3) - 0.5f);
-      if (Y < top) return shade_background(b->vegetation, b->color, Y, zb, b->salt);
+      if (b->vegetation) top += 4.f * (fbm((cam.z + zb) * 0.35f, 0.f, b->salt, 3) - 0.5f);
+      if (Y < top) {
+        Hit hit = shade_background(b->vegetation, b->color, Y, cam.z + zb, b->salt);
+        hit.depth = zb;
+        hit.axis = 0;
+        return hit;
+      }
     }
   }
   if (ze < zg) {
-    const float X = dx * ze, Y = h + dy * ze;
+    const float X = cam.x + dx * ze, Y = h + dy * ze;
     const int bin = std::clamp(static_cast<int>((X + 400.f) / 8.f), 0, static_cast<int>(s.end_heights.size()) - 1);
     const bool veg = hash01(bin, 3, s.salt) < 0.4f;
     float top = s.end_heights[bin];
@@ -478,13 +551,16 @@ Hit cast(const Scene& s, const CityStyle& st, float dx, float dy) {
       const cv::Vec3f col = veg ? cv::Vec3f(0.3f, 0.4f, 0.22f) : st.facades[bin % st.facades.size()];
       Hit hit = shade_background(veg, mix(col, st.sky_horizon, 0.35f), Y, X, s.salt ^ 0xE0u);
       hit.depth = ze;
+      hit.axis = 2;
       return hit;
     }
   }
   if (dy < 0) {
     float shadow = 1.f;
-    Hit g = shade_ground(s, dx * zg, zg, shadow);
+    Hit g = shade_ground(s, cam.x + dx * zg, cam.z + zg, shadow);
     g.color *= shadow;
+    g.depth = zg;
+    g.axis = 1;
     return g;
   }
   return shade_sky(s, st, dx, dy);
@@ -535,7 +611,7 @@ Frame render(const Scene& s) {
   fr.flags.create(H, W);
   // 1. Static street.
   for (int v = 0; v < H; ++v) {
-    const float dy = (c.cy - (v + 0.5f)) / c.f;
+    const float dy = (c.cy - (v + 0.5f)) / c.fv();
     auto* col = fr.color.ptr<cv::Vec3f>(v);
     auto* em = fr.emission.ptr<cv::Vec3f>(v);
     auto* dep = fr.depth.ptr<float>(v);
@@ -543,7 +619,7 @@ Frame render(const Scene& s) {
     auto* fl = fr.flags.ptr<uint8_t>(v);
     for (int u = 0; u < W; ++u) {
       const float dx = ((u + 0.5f) - c.cx) / c.f;
-      const Hit hit = cast(s, st, dx, dy);
+      const Hit hit = cast(s, st, c, dx, dy);
       col[u] = hit.color;
       em[u] = hit.emit;
       dep[u] = std::min(hit.depth, kSkyDepth);
@@ -557,10 +633,10 @@ Frame render(const Scene& s) {
   std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return s.objects[a].z > s.objects[b].z; });
   std::vector<Part> parts;
   cv::Mat1f shadow(H, W, 1.f);
-  Emitter e(s, parts);
+  Emitter e(s, c, parts);
   for (int i : order) emit_object(e, s.objects[i], fr.lights, shadow);
   // The ego-vehicle bonnet (labelId 1), nearest of all.
-  {
+  if (c.bonnet) {
     std::vector<cv::Point> pts;
     const float bc = 0.11f * H, bs = 0.05f * H;
     for (int k = 0; k <= 16; ++k) {
@@ -570,7 +646,7 @@ Frame render(const Scene& s) {
     }
     pts.push_back({static_cast<int>((W + 2) * kSub), static_cast<int>((H + 2) * kSub)});
     pts.push_back({static_cast<int>(-2 * kSub), static_cast<int>((H + 2) * kSub)});
-    e.add(std::move(pts), kLEgo, {0.07f, 0.075f, 0.085f}, kBonnet, 1.5f);
+    e.add(std::move(pts), kLEgo, {0.07f, 0.075f, 0.085f}, kBonnet, c.z + 1.5f);
   }
   cv::Mat1i ids(H, W, -1);
   for (size_t i = 0; i < parts.size(); ++i) {
@@ -607,5 +683,61 @@ Frame render(const Scene& s) {
   fr.color *= s.exposure;
   return fr;
 }
+
+namespace detail {
+
+namespace {
+uint8_t material_of(Material m) {
+  switch (m) {
+    case kGlass: return kMatGlass;
+    case kLeaves: return kMatLeaves;
+    case kPaint: return kMatPaint;
+    case kLamp: return kMatLamp;
+    case kMarking: return kMatMarking;
+    default: return kMatMatte;
+  }
+}
+}  // namespace
+
+std::vector<ObjectPart> object_parts(const Scene& s, const Camera& c) {
+  static_assert(kPartShift == kShift);
+  std::vector<int> order(s.objects.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return s.objects[a].z > s.objects[b].z; });
+  std::vector<Part> parts;
+  std::vector<Light> lights;
+  cv::Mat1f shadow(1, 1, 1.f);
+  Emitter e(s, c, parts);
+  for (int i : order) emit_object(e, s.objects[i], lights, shadow);
+  std::vector<ObjectPart> out;
+  out.reserve(parts.size());
+  for (Part& p : parts) {
+    ObjectPart o;
+    o.pts = std::move(p.pts);
+    o.thickness = p.thickness;
+    o.label_id = p.label;
+    o.material = material_of(p.mat);
+    o.flags = p.flags;
+    o.axis = p.axis;
+    o.plane = p.plane;
+    o.depth = p.depth;
+    out.push_back(std::move(o));
+  }
+  return out;
+}
+
+StaticHit cast_static(const Scene& s, const Camera& cam, float dx, float dy) {
+  const Hit h = cast(s, city_style(s.style), cam, dx, dy);
+  StaticHit r;
+  r.hit = h.axis >= 0;
+  r.depth = h.depth;
+  r.label_id = h.label;
+  r.material = material_of(h.mat);
+  r.flags = h.flags;
+  r.axis = h.axis;
+  return r;
+}
+
+}  // namespace detail
 
 }  // namespace clcp::synth

@@ -29,10 +29,18 @@ struct CityStyle {
 /// Style by city name (the Cityscapes cities used here, plus "acdc-*" styles for ACDC scenes).
 const CityStyle& city_style(std::string_view name);
 
-/// Pinhole camera: u = cx + f·X/Z, v = cy − f·(Y − h)/Z.
+/// Pinhole camera at (x, h, z) looking along +Z: u = cx + f·(X − x)/(Z − z), v = cy − fy·(Y − h)/(Z − z), pixel u
+/// covering [u, u + 1). fy = 0 means fy = f (square pixels).
 struct Camera {
   int width = 0, height = 0;
   float f = 0, cx = 0, cy = 0, h = 1.2f;
+  float fy = 0;         ///< vertical focal length in pixels; 0: the same as f
+  float x = 0, z = 0;   ///< position on the ground plane (world X, Z), metres
+  bool bonnet = true;   ///< draw the ego-vehicle bonnet (labelId 1) along the bottom edge
+  /// Object polygons in the ray cast's pixel convention (pixel u spans [u, u + 1)). false, the Cityscapes/ACDC
+  /// renders' setting kept so their bytes do not change, draws them half a pixel up and left of it.
+  bool centred_polygons = false;
+  float fv() const { return fy > 0 ? fy : f; }
 };
 
 enum class LotKind { kBuilding, kHedge, kWall, kFence, kOpen };

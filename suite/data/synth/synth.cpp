@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <exception>
 #include <fstream>
 #include <mutex>
@@ -17,6 +18,8 @@
 #include "suite/core/fsio.hpp"
 #include "suite/core/rng.hpp"
 #include "suite/data/labels.hpp"
+#include "suite/data/npz.hpp"
+#include "suite/data/synth/a2d2_rig.hpp"
 #include "suite/data/synth/render.hpp"
 #include "suite/data/synth/scene.hpp"
 #include "suite/data/synth/weather.hpp"
@@ -38,6 +41,10 @@ struct Job {
   int index = 0;          // scene index within the domain
   int condition = -1;     // index into kConditions for ACDC, −1 for Cityscapes
   fs::path image, label_ids, label_train_ids, ref_image;  // ref_image only for ACDC
+  // A2D2 frames (a2d2_scene ≥ 0): image = the camera PNG, lidar = the npz.
+  int a2d2_scene = -1, a2d2_frame = 0;
+  Condition a2d2_condition = Condition::kClear;
+  fs::path lidar;
 };
 
 struct JobResult {
@@ -45,6 +52,14 @@ struct JobResult {
   uint64_t ignored = 0;
   std::array<int, 19> present{};
   int files = 0;
+  int64_t points = 0;
+  double seconds = 0;
+};
+
+// What every A2D2 job shares (computed once).
+struct A2D2Context {
+  A2D2Camera camera;
+  DistortionWarp warp;
 };
 
 /// Block assignment of n images over k groups: group g gets n/k (+1 for the first n%k groups).
@@ -114,7 +129,38 @@ std::vector<Job> plan(const SynthOptions& o) {
       }
     }
   }
+  if (o.a2d2.scenes > 0) {
+    const std::vector<Condition> cond = a2d2_conditions(o.a2d2, o.seed);
+    const fs::path root = o.out / "a2d2" / "camera_lidar_semantic";
+    for (int s = 0; s < o.a2d2.scenes; ++s) {
+      const std::string scene = a2d2_scene_name(s), stem = scene.substr(0, 8) + scene.substr(9);
+      for (int k = 0; k < o.a2d2.frames; ++k) {
+        Job j;
+        j.domain = "a2d2";
+        j.a2d2_scene = s;
+        j.a2d2_frame = k;
+        j.a2d2_condition = cond[static_cast<size_t>(s * o.a2d2.frames + k)];
+        const std::string frame = fmt::format("{:09d}", 10 * k);
+        j.image = root / scene / "camera" / "cam_front_center" / (stem + "_camera_frontcenter_" + frame + ".png");
+        j.lidar = root / scene / "lidar" / "cam_front_center" / (stem + "_lidar_frontcenter_" + frame + ".npz");
+        jobs.push_back(std::move(j));
+      }
+    }
+  }
   return jobs;
+}
+
+JobResult run_a2d2_job(const SynthOptions& o, const A2D2Context& ctx, const Job& j) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const A2D2Frame f = render_a2d2_frame(o.seed, j.a2d2_scene, j.a2d2_frame, j.a2d2_condition, o.severity, o.a2d2,
+                                        ctx.camera, ctx.warp);
+  write_png(j.image, f.distorted_bgr);
+  write_npz(j.lidar, a2d2_npz_members(f.lidar));
+  JobResult r;
+  r.files = 2;
+  r.points = static_cast<int64_t>(f.lidar.size());
+  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return r;
 }
 
 JobResult run_job(const SynthOptions& o, const Job& j) {
@@ -160,6 +206,7 @@ void validate(const SynthOptions& o) {
   if (!(o.severity >= 0.0 && o.severity <= 3.0))
     fail("--severity {}: expected 0..3 (1 ≈ typical ACDC); choose a value in range", o.severity);
   if (o.threads < 1 || o.threads > 256) fail("--threads {}: expected 1..256; choose another count", o.threads);
+  validate(o.a2d2);
 }
 
 /// Makes `out` ready: creates it, or clears an earlier synth output (marked by SYNTH.json); never touches a folder
@@ -172,6 +219,7 @@ void prepare_out(const fs::path& out) {
     fs::remove(out / "SYNTH.json", ec);
     fs::remove_all(out / "cityscapes", ec);
     fs::remove_all(out / "acdc", ec);
+    fs::remove_all(out / "a2d2", ec);
   }
   ensure_writable_dir(out);
 }
@@ -185,8 +233,14 @@ SynthSummary generate(const SynthOptions& o) {
   const std::vector<Job> jobs = plan(o);
   for (const Job& j : jobs) {  // create folders up front so workers never race on them
     fs::create_directories(j.image.parent_path());
-    fs::create_directories(j.label_ids.parent_path());
+    if (!j.label_ids.empty()) fs::create_directories(j.label_ids.parent_path());
     if (!j.ref_image.empty()) fs::create_directories(j.ref_image.parent_path());
+    if (!j.lidar.empty()) fs::create_directories(j.lidar.parent_path());
+  }
+  A2D2Context a2d2;
+  if (o.a2d2.scenes > 0) {
+    a2d2.camera = a2d2_camera(o.a2d2.scale);
+    a2d2.warp = distortion_warp(a2d2.camera);
   }
   std::vector<JobResult> results(jobs.size());
   std::atomic<size_t> next{0};
@@ -196,7 +250,7 @@ SynthSummary generate(const SynthOptions& o) {
   auto worker = [&] {
     for (size_t i = next++; i < jobs.size(); i = next++) {
       try {
-        results[i] = run_job(o, jobs[i]);
+        results[i] = jobs[i].a2d2_scene >= 0 ? run_a2d2_job(o, a2d2, jobs[i]) : run_job(o, jobs[i]);
       } catch (...) {
         std::lock_guard<std::mutex> lock(err_mu);
         if (i < err_job) { err = std::current_exception(); err_job = i; }
@@ -213,10 +267,31 @@ SynthSummary generate(const SynthOptions& o) {
   SynthSummary s;
   std::array<uint64_t, 19> pixels{};
   uint64_t ignored = 0;
-  for (const JobResult& r : results) {
+  std::array<int, 5> per_condition{};
+  nlohmann::json a2d2_frames = nlohmann::json::array();
+  for (size_t i = 0; i < results.size(); ++i) {
+    const JobResult& r = results[i];
     for (size_t k = 0; k < 19; ++k) { pixels[k] += r.pixels[k]; s.images_with_class[k] += r.present[k]; }
     ignored += r.ignored;
     s.files_written += r.files;
+    if (jobs[i].a2d2_scene >= 0) {
+      ++s.a2d2_frames;
+      s.a2d2_points += r.points;
+      s.a2d2_seconds += r.seconds;
+      const auto c = static_cast<size_t>(jobs[i].a2d2_condition);
+      ++per_condition[c];
+      a2d2_frames.push_back({{"scene", a2d2_scene_name(jobs[i].a2d2_scene)},
+                             {"frame", 10 * jobs[i].a2d2_frame},
+                             {"condition", kA2D2Conditions[c]},
+                             {"points", r.points}});
+    }
+  }
+  if (o.a2d2.scenes > 0) {
+    write_json_atomic(o.out / "a2d2" / "cams_lidars.json", a2d2_cams_lidars_json(a2d2.camera));
+    s.files_written += 1;
+    std::error_code ec;
+    for (fs::recursive_directory_iterator it(o.out / "a2d2", ec), end; !ec && it != end; it.increment(ec))
+      if (it->is_regular_file(ec)) s.a2d2_bytes += it->file_size(ec);
   }
   uint64_t total = ignored;
   for (auto p : pixels) total += p;
@@ -246,6 +321,7 @@ SynthSummary generate(const SynthOptions& o) {
                  {"acdc", {{"val_per_condition", o.acdc_val_per_condition},
                            {"val_ref_per_condition", o.acdc_val_per_condition},
                            {"conditions", kConditions}}},
+                 {"a2d2", {{"pairs", s.a2d2_frames}}},
                  {"files", s.files_written + 1}};
   nlohmann::json frac, present;
   for (size_t k = 0; k < 19; ++k) {
@@ -255,6 +331,30 @@ SynthSummary generate(const SynthOptions& o) {
   j["class_fraction"] = frac;
   j["images_with_class"] = present;
   j["ignored_fraction"] = s.ignored_fraction;
+  if (o.a2d2.scenes > 0) {
+    nlohmann::json shares, counts;
+    for (size_t c = 0; c < 5; ++c) {
+      shares[kA2D2Conditions[c]] = o.a2d2.condition_share[c];
+      counts[kA2D2Conditions[c]] = per_condition[c];
+    }
+    const A2D2Camera& cam = a2d2.camera;
+    j["a2d2"] = {
+        {"scenes", o.a2d2.scenes},
+        {"frames_per_scene", o.a2d2.frames},
+        {"pairs", s.a2d2_frames},
+        {"points", s.a2d2_points},
+        {"step_m", o.a2d2.step_m},
+        {"camera", {{"scale", o.a2d2.scale}, {"width", cam.width}, {"height", cam.height},
+                    {"crop", static_cast<int>(std::lround(896.0 * cam.width / 1920.0))},
+                    {"height_m", kCameraHeight}, {"distortion_k1", cam.distortion[0]},
+                    {"image", "distorted (CamMatrixOriginal + Distortion); row/col in the undistorted CamMatrix image"}}},
+        {"lidar", {{"sensors", "5 x VLP-16 at the cams_lidars.json poses"}, {"beams", 16},
+                   {"elevation_deg", {-15, 15}}, {"azimuth_step_deg", 0.2}, {"range_m", {0.5, 100}},
+                   {"range_noise_m", 0.02}, {"dropout", 0.02}}},
+        {"condition_share", shares},
+        {"condition_frames", counts},
+        {"frames", a2d2_frames}};
+  }
   j["all_classes_present"] = std::all_of(s.images_with_class.begin(), s.images_with_class.end(),
                                          [](int n) { return n > 0; });
   write_json_atomic(o.out / "SYNTH.json", j);

@@ -12,7 +12,11 @@
 //   acdc/rgb_anon/<cond>/val_ref/<GOPRxxxx>/<…>_frame_<6 digits>_rgb_ref_anon.png       the same scene in clear weather
 //   acdc/gt/<cond>/val/<GOPRxxxx>/<…>_frame_<6 digits>_gt_labelIds.png / _gt_labelTrainIds.png
 //     cond ∈ {fog, night, rain, snow}; each condition has its own scenes (not the Cityscapes ones), two sequences each.
-//   SYNTH.json  seed, options (without out and threads), generator version, counts, per-class pixel fractions.
+//   a2d2/cams_lidars.json, a2d2/camera_lidar_semantic/<scene>/{camera,lidar}/cam_front_center/…  the A2D2 front-centre
+//     camera/lidar pairs of a2d2_synth.hpp (an A2D2 rig driving through the same world; default 4 scenes × 8 frames at
+//     960×604, 60 % clear and 10 % each of fog, night, rain, snow).
+//   SYNTH.json  seed, options (without out and threads), generator version, counts, per-class pixel fractions, and
+//     under "a2d2" the camera, lidar model, condition shares and every frame's condition.
 //     Written last: its presence marks a complete output.
 // Labels: labelIds hold train_id_to_label_id(trainId) for the 19 classes, 1 (ego vehicle) for the bonnet at the
 // bottom, 4 (static: bins, clutter) for some objects; labelTrainIds = label_id_lut()[labelIds]. Conditions never
@@ -31,10 +35,12 @@
 #include <filesystem>
 #include <string>
 
+#include "suite/data/synth/a2d2_synth.hpp"
+
 namespace clcp::synth {
 
 /// Bumped whenever the rendered bytes change for the same options; recorded in SYNTH.json.
-inline constexpr const char* kGeneratorVersion = "synth-1.0";
+inline constexpr const char* kGeneratorVersion = "synth-1.1";
 
 struct SynthOptions {
   std::filesystem::path out;        ///< output root (created; an earlier synth output here is replaced)
@@ -46,6 +52,7 @@ struct SynthOptions {
   int acdc_val_per_condition = 12;  ///< ACDC val images per condition (≥ 0), each with a val_ref clear render
   double severity = 1.0;            ///< condition strength, 0 (clear) .. 3 (extreme); 1 ≈ typical ACDC
   int threads = 2;                  ///< worker threads (≥ 1); never changes the bytes written
+  A2D2SynthOptions a2d2;            ///< the A2D2 camera/lidar pairs (a2d2.scenes = 0: none)
 };
 
 struct SynthSummary {
@@ -58,6 +65,10 @@ struct SynthSummary {
   double ignored_fraction = 0.0;            ///< pixels with trainId 255 (bonnet, static clutter)
   std::array<int, 19> images_with_class{};  ///< how many label images contain each trainId
   double wall_seconds = 0.0;                ///< generation time (not written to SYNTH.json, which must be reproducible)
+  int a2d2_frames = 0;                      ///< A2D2 pairs written
+  int64_t a2d2_points = 0;                  ///< lidar returns over all A2D2 frames
+  uint64_t a2d2_bytes = 0;                  ///< bytes of all files under a2d2/
+  double a2d2_seconds = 0.0;                ///< worker time spent on A2D2 frames (summed over threads)
 };
 
 /// Generates the whole data set. Throws clcp::UserError on bad options (one line naming the option and the allowed

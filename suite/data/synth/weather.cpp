@@ -15,7 +15,7 @@ cv::Vec3f mix(const cv::Vec3f& a, const cv::Vec3f& b, float t) { return a * (1 -
 
 /// World position of pixel (u, v) from its depth.
 cv::Vec3f world(const Camera& c, int u, int v, float z) {
-  return {((u + 0.5f) - c.cx) * z / c.f, c.h + (c.cy - (v + 0.5f)) * z / c.f, z};
+  return {c.x + ((u + 0.5f) - c.cx) * z / c.f, c.h + (c.cy - (v + 0.5f)) * z / c.fv(), c.z + z};
 }
 
 void fog(cv::Mat3f& img, const cv::Mat1f& depth, float beta, const cv::Vec3f& airlight) {
@@ -44,7 +44,7 @@ void night(const Frame& f, cv::Mat3f& img, double sev, Stream& rng) {
     auto* p = img.ptr<cv::Vec3f>(v);
     const float* d = f.depth.ptr<float>(v);
     const uint8_t* fl = f.flags.ptr<uint8_t>(v);
-    const float dy = (c.cy - (v + 0.5f)) / c.f;
+    const float dy = (c.cy - (v + 0.5f)) / c.fv();
     for (int u = 0; u < img.cols; ++u) {
       if (fl[u] & kSkyPixel) {  // dark sky with a little city glow at the horizon
         p[u] = cv::Vec3f(0.015f, 0.02f, 0.045f) + cv::Vec3f(0.09f, 0.06f, 0.035f) * std::exp(-dy * 8.f) +
@@ -65,11 +65,12 @@ void night(const Frame& f, cv::Mat3f& img, double sev, Stream& rng) {
           light += l.color * (l.intensity / (1 + q.dot(q) / (l.radius * l.radius)));
         }
       }
-      // Ego low beams, mounted at ±0.7 m, 0.7 m high: light the road ahead.
-      if (P[2] > 1.5f && P[1] < 2.5f) {
+      // Ego low beams, mounted at ±0.7 m, 0.7 m high: light the road ahead (coordinates relative to the car).
+      const float ahead = P[2] - c.z, side = P[0] - c.x;
+      if (ahead > 1.5f && P[1] < 2.5f) {
         for (float mx : {-0.7f, 0.7f}) {
-          const float lat = std::abs(P[0] - mx), spread = 0.15f + 0.12f * P[2];
-          light += cv::Vec3f(1.f, 0.95f, 0.85f) * (0.6f / (1 + (P[2] * P[2]) / 300.f) *
+          const float lat = std::abs(side - mx), spread = 0.15f + 0.12f * ahead;
+          light += cv::Vec3f(1.f, 0.95f, 0.85f) * (0.6f / (1 + (ahead * ahead) / 300.f) *
                                                    std::exp(-(lat * lat) / (spread * spread)) *
                                                    std::exp(-std::max(0.f, P[1] - 0.7f)));
         }
@@ -122,8 +123,8 @@ void rain(const Frame& f, cv::Mat3f& img, double sev, Stream& rng) {
       for (int vo = v - 1; vo >= 0; --vo) {
         if (f.flags(vo, u) & kGround) continue;
         const float z = f.depth(vo, u);
-        const float y = c.h + (c.cy - (vo + 0.5f)) * z / c.f;
-        const float vm = c.cy + c.f * (c.h + y) / z;
+        const float y = c.h + (c.cy - (vo + 0.5f)) * z / c.fv();
+        const float vm = c.cy + c.fv() * (c.h + y) / z;
         if (vm <= v + 0.5f) {
           p += dry(vo, u) * (0.22f * std::min(s, 1.5f));
           break;

@@ -106,7 +106,7 @@ const fs::path& small_synth_root() {
     const fs::path dir = fs::temp_directory_path() /
                          ("clcp_cli_synth_" + std::to_string(std::hash<std::string>{}(CLCP_SOURCE_DIR) % 100000));
     const auto r = run_cli("data synth --out " + dir.string() +
-                           " --seed 5 --train-images 8 --val-images 4 --acdc-per-condition 2");
+                           " --seed 5 --train-images 8 --val-images 4 --acdc-per-condition 2 --a2d2-scenes 0");
     if (r.exit_code != 0) throw std::runtime_error("data synth failed: " + r.output);
     return dir;
   }();

@@ -37,6 +37,7 @@ SynthOptions small(const fs::path& out, uint64_t seed = 3) {
   o.val_images = 2;
   o.acdc_val_per_condition = 2;
   o.threads = 2;
+  o.a2d2.scenes = 0;  // the A2D2 output has its own tests (test_synth_a2d2.cpp)
   return o;
 }
 

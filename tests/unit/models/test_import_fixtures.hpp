@@ -7,7 +7,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "python_oracle.hpp"
+#include "support/python_oracle.hpp"
 
 namespace clcp::test {
 

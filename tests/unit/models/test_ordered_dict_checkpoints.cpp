@@ -14,7 +14,7 @@
 #include "suite/core/error.hpp"
 #include "suite/core/fsio.hpp"
 #include "suite/core/hash.hpp"
-#include "python_oracle.hpp"
+#include "support/python_oracle.hpp"
 
 namespace fs = std::filesystem;
 using clcp::test::error_of;

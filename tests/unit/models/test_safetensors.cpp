@@ -1,7 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include "models/safetensors.hpp"
-#include "python_oracle.hpp"
+#include "support/python_oracle.hpp"
 #include "suite/core/error.hpp"
 #include "suite/core/fsio.hpp"
 

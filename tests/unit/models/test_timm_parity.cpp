@@ -6,7 +6,7 @@
 #include "models/safetensors.hpp"
 #include "models/segmenter.hpp"
 #include "models/state_dict.hpp"
-#include "python_oracle.hpp"
+#include "support/python_oracle.hpp"
 
 using namespace clcp;
 

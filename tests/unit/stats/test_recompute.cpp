@@ -20,7 +20,7 @@ TEST_CASE("metrics recomputed from a real run's evidence equal metrics.json bit 
   }
   const fs::path root = clcp::test::fresh_dir("recompute");
   const auto synth = clcp::test::run_bench("data synth --out " + (root / "data").string() +
-                                           " --seed 3 --train-images 4 --val-images 2 --acdc-per-condition 1");
+                                           " --seed 3 --train-images 4 --val-images 2 --acdc-per-condition 1 --a2d2-scenes 0");
   REQUIRE(synth.exit_code == 0);
   const auto run = clcp::test::run_bench("run --protocol dg_acdc --scale ci --threads 2 --data-root " +
                                          (root / "data").string() + " --out " + (root / "results").string());

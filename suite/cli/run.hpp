@@ -1,6 +1,7 @@
-// Orchestration of `clcp-bench run`: resolves the datasets and the grid of cells, runs each cell end to end
-// (weights → preflight → finetune → evaluate → bundle) and renders the report. The CLI is the only place that knows
-// every stage (DESIGN.md).
+// The glue of `clcp-bench run`, the one place that knows every stage (DESIGN.md): it resolves the protocol, reads the
+// datasets, checks the inits, freezes the grid into a plan (suite/plan), hands the plan's cells to an executor
+// (suite/exec) and renders the report. Running one cell end to end (weights → preflight → finetune → evaluate →
+// bundle) is run_cell (run_cell.cpp); the datasets and models it needs come from run_data.cpp and model_init.cpp.
 #pragma once
 #include <filesystem>
 #include <string>
@@ -8,6 +9,7 @@
 
 #include "models/segmenter.hpp"
 #include "suite/data/dataset.hpp"
+#include "suite/plan/plan.hpp"
 #include "suite/protocol/protocol.hpp"
 #include "suite/results/bundle.hpp"
 
@@ -51,8 +53,19 @@ nlohmann::json evaluate_model(Segmenter& model, const Protocol& p, const RunData
 
 /// Runs one cell into its bundle. Returns true when it ran, false when it was already done (and not forced).
 bool run_cell(const Protocol& p, const RunData& data, const CellSpec& spec, const RunOptions& o);
+/// Threads a run uses: `requested`, or all cores when it is 0.
+int effective_threads(int requested);
+/// Makes Ctrl-C (SIGINT) a stop request for the running cell: it checkpoints and ends "interrupted".
+void install_stop_handler();
 
-/// `clcp-bench run`: the whole grid; returns the report folder.
+/// The protocol of a run with the command line's grid overrides applied and checked; sets LibTorch's thread count.
+Protocol resolve_protocol(const RunOptions& o);
+/// Checks the inits, reads the datasets and freezes the grid into a plan (nothing is written).
+Plan make_plan(const Protocol& p, const RunOptions& o, RunData& data);
+/// Writes the report of every cell of the plan that has a bundle to OUT/<protocol>/report-<scale>/; returns it.
+std::filesystem::path write_plan_report(const Plan& plan);
+
+/// `clcp-bench run`: the whole grid with the local executor; returns the report folder.
 std::filesystem::path run_protocol(const RunOptions& o);
 
 }  // namespace clcp::cli

@@ -1,0 +1,261 @@
+#include "suite/cli/pretrain_cell.hpp"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <fstream>
+#include <thread>
+
+#include "models/clcp/clcp_model.hpp"
+#include "models/import/import_weights.hpp"
+#include "models/import/registry.hpp"
+#include "models/lidar/import_minkunet.hpp"
+#include "suite/cli/cell_guard.hpp"
+#include "suite/cli/run.hpp"
+#include "suite/cli/threads.hpp"
+#include "suite/core/error.hpp"
+#include "suite/core/fsio.hpp"
+#include "suite/core/signals.hpp"
+#include "suite/data/a2d2_manifest.hpp"
+#include "suite/data/pair_loader.hpp"
+#include "suite/data/synth/synth.hpp"
+#include "suite/pretrain/pretrain.hpp"
+#include "suite/pretrain/pretrain_checkpoint.hpp"
+#include "suite/results/bundle.hpp"
+#include "suite/results/provenance.hpp"
+#include "suite/train/progress.hpp"
+
+namespace clcp::cli {
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+// Checks that a registry init is of the expected tower before any file is read.
+void check_encoder_kind(const std::string& init, const std::string& want, const char* flag) {
+  if (init == "random") return;
+  const ResolvedInit r = resolve_init(init, default_weights_lookup());
+  if (r.entry && r.entry->encoder != want)
+    fail("{} {}: a registry {} encoder; expected a{} {} init{}", flag, init, r.entry->encoder,
+         want == "image" ? "n" : "", want == "image" ? "ViT-S/16 image" : "MinkUNet34-W32 lidar",
+         want == "image" ? " (imagenet, liploc-kitti, random, file:PATH)" : " (minkunet34-semantickitti, random, file:PATH)");
+}
+
+std::string rerun_command(const PretrainProtocol& p, const PretrainOptions& o, const PretrainCellSpec& s, int threads) {
+  std::string cmd = fmt::format("clcp-bench pretrain --protocol {} --scale {} --head {} --lidar {}{} --seed {} --init {} "
+                                "--lidar-init {} --threads {}",
+                                o.protocol, p.scale, p.head, p.lidar_mode, p.augment ? " --augment" : "", s.seed,
+                                s.image_init, s.lidar_init, threads);
+  if (!o.data_root.empty()) cmd += " --data-root " + o.data_root.string();
+  if (o.device != "cpu") cmd += " --device " + o.device;
+  if (o.out != "results") cmd += " --out " + o.out.string();
+  return cmd + " --force";
+}
+
+// The summary metrics.json of a pretraining bundle: every epoch's deterministic record and the exported encoders.
+json summarise(const fs::path& dir, const PretrainCellSpec& spec, const PretrainProtocol& p) {
+  json epochs = json::array();
+  std::ifstream in(dir / "pretrain_log.jsonl");
+  for (std::string line; std::getline(in, line);) {
+    auto j = json::parse(line);
+    j.erase("speed");
+    epochs.push_back(j);
+  }
+  json exports = json::object();
+  for (const auto e : p.keep_epochs)
+    exports[spec.encoder_name(e)] = fs::relative(encoder_export_path(dir, e), dir).generic_string();
+  exports[spec.encoder_name(p.epochs - 1)] = fs::relative(encoder_export_path(dir, p.epochs - 1), dir).generic_string();
+  return {{"kind", "pretrain"},
+          {"cell_id", spec.id()},
+          {"fingerprint", spec.fingerprint},
+          {"epochs", epochs},
+          {"final", epochs.empty() ? json() : epochs.back()},
+          {"exports", exports}};
+}
+
+}  // namespace
+
+PretrainProtocol resolve_pretrain_protocol(const PretrainOptions& o) {
+  const std::string scale = !o.scale.empty() ? o.scale : (o.data_root.empty() ? "smoke" : "full");
+  PretrainProtocol p = load_pretrain_protocol(o.protocol, scale);
+  if (o.head) {
+    if (*o.head != "linear" && *o.head != "mlp") fail("--head {}: expected linear or mlp", *o.head);
+    p.head = *o.head;
+  }
+  if (o.lidar_mode) {
+    if (*o.lidar_mode != "trainable" && *o.lidar_mode != "frozen")
+      fail("--lidar {}: expected trainable or frozen", *o.lidar_mode);
+    p.lidar_mode = *o.lidar_mode;
+  }
+  if (o.augment) p.augment = true;
+  if (!o.image_init.empty()) p.image_init = o.image_init;
+  if (!o.lidar_init.empty()) p.lidar_init = o.lidar_init;
+  if (o.seed) p.seeds = {*o.seed};
+  return p;
+}
+
+A2D2Dataset read_pretrain_data(const PretrainProtocol& p, const fs::path& data_root) {
+  fs::path root = data_root;
+  if (root.empty()) {
+    root = "data/synth";
+    if (!fs::exists(root / "SYNTH.json")) {
+      spdlog::info("data: no --data-root given and {} does not exist yet; rendering the embedded default data there",
+                   root.string());
+      synth::SynthOptions so;
+      so.out = root;
+      synth::generate(so);
+    }
+  }
+  const fs::path a2d2 = root / "a2d2" / "camera_lidar_semantic";
+  if (!fs::is_directory(a2d2))
+    fail("{}: no A2D2 camera_lidar_semantic folder; pass --data-root DIR holding a2d2/camera_lidar_semantic/ (and "
+         "a2d2/cams_lidars.json), or render the embedded data with `clcp-bench data synth --out DIR`",
+         a2d2.string());
+  A2D2Options ao;
+  ao.val_ratio = p.val_ratio;
+  A2D2Dataset d = read_a2d2(a2d2, ao);
+  for (const auto& w : d.warnings) spdlog::warn("data: {}", w);
+  spdlog::info("data: {} — {} scenes, {} pairs ({} train, {} val), {} files skipped", a2d2.string(), d.scenes.size(),
+               d.pairs.size(), d.train.size(), d.val.size(), d.skipped.size());
+  return d;
+}
+
+PretrainCellSpec pretrain_cell_spec(const PretrainProtocol& p, const PretrainOptions& o, const A2D2Dataset& data) {
+  check_encoder_kind(p.image_init, "image", "--init");
+  check_encoder_kind(p.lidar_init, "lidar", "--lidar-init");
+  PretrainCellSpec s;
+  s.protocol = p.name;
+  s.scale = p.scale;
+  s.fingerprint = p.fingerprint();
+  s.variant = p.variant_name();
+  s.image_init = p.image_init;
+  s.image_init_sha256 = init_sha256(p.image_init);
+  s.lidar_init = p.lidar_init;
+  s.lidar_init_sha256 = init_sha256(p.lidar_init);
+  s.seed = o.seed.value_or(p.seeds.front());
+  s.datasets = {{"a2d2", a2d2_manifest_hash(data)}};
+  s.recipe = p.recipe_json();
+  return s;
+}
+
+fs::path run_pretrain_cell(const PretrainProtocol& p, const PretrainOptions& o, const A2D2Dataset& data,
+                           const PretrainCellSpec& spec) {
+  const fs::path dir = o.out / p.name / spec.id();
+  Bundle b(dir);
+  const int threads = resolve_threads(o.threads);
+  const CellLock lock = claim_cell(b, o.command_line, o.wait);  // one owner per cell; a dead owner → interrupted
+  if (b.done() && !o.force) {
+    check_reusable(b, threads);  // verifies, and the same thread count
+    spdlog::info("pretrain {}: already done ({}); not training again (use --force to re-run)", spec.id(), dir.string());
+    return dir;
+  }
+  if (o.force && fs::exists(dir)) fs::remove_all(dir);
+  ensure_writable_dir(dir);
+  write_json_atomic(b.spec_path(), spec.to_json());
+  torch::set_num_threads(threads);
+  const torch::Device device(o.device == "cuda" ? torch::kCUDA : torch::kCPU);
+  json prov = collect_environment(o.device, threads);
+  prov["command"] = o.command_line;
+  prov["rerun"] = rerun_command(p, o, spec, threads);
+  prov["start"] = utc_now_iso();
+  prov["datasets"] = spec.datasets;
+  prov["weights_sha256"] = {{"image", spec.image_init_sha256}, {"lidar", spec.lidar_init_sha256}};
+  prov["seed"] = spec.seed;
+  prov["fingerprint"] = spec.fingerprint;
+  b.write_provenance(prov);
+  const auto t0 = std::chrono::steady_clock::now();
+  try {
+    b.write_status("running", "pretrain");
+    ClcpModel model(ClcpModelOptions{p.head, p.embed_dim, p.temperature, p.temperature_init, p.voxel_size,
+                                     p.mlp_dropout});
+    model->init_weights(static_cast<uint64_t>(spec.seed));
+    if (spec.image_init != "random") {
+      const auto path = resolve_init(spec.image_init, default_weights_lookup()).path;
+      const auto w = import_vit_weights(path, p.image_size / 16);
+      load_vit_checked(*model->image_encoder->model, w.mapped, path.string());
+      spdlog::info("weights: image tower from {} ({} layout)", path.string(), w.mapped.layout);
+    }
+    if (spec.lidar_init != "random") {
+      const auto path = resolve_init(spec.lidar_init, default_weights_lookup()).path;
+      const auto w = lidar::load_minkunet_checked(*model->point_cloud_encoder->backbone, path);
+      spdlog::info("weights: lidar tower from {} ({} layout)", path.string(), w.layout);
+    }
+    PairPipelineOptions po;
+    po.crop = static_cast<int>(p.crop[0]);
+    po.out_size = static_cast<int>(p.image_size);
+    po.reflectance = reflectance_scale_from_name(p.reflectance);
+    po.augment = p.augment;
+    for (int c = 0; c < 3; ++c) {
+      po.mean_rgb[c] = static_cast<float>(p.mean[c]);
+      po.std_rgb[c] = static_cast<float>(p.std[c]);
+    }
+    const int workers = std::max(1, threads - 1);
+    PairLoader train(a2d2_split(data, "train"), po, PairMode::kTrain, static_cast<uint64_t>(spec.seed), p.batch_size,
+                     workers, 1);
+    PairLoader val(a2d2_split(data, "val"), po, PairMode::kVal, static_cast<uint64_t>(spec.seed), p.batch_size,
+                   workers, 1);
+    PretrainConfig cfg;
+    cfg.epochs = p.epochs;
+    cfg.batch_size = p.batch_size;
+    cfg.schedule = {p.lr, p.warmup_epochs, p.warmup_start_lr, p.t_0, p.t_mult, p.eta_min};
+    cfg.weight_decay = p.weight_decay;
+    cfg.beta1 = p.beta1;
+    cfg.beta2 = p.beta2;
+    cfg.eps = p.eps;
+    cfg.lidar_mode = p.lidar_mode;
+    cfg.lidar_bn = p.lidar_bn;
+    cfg.temperature = p.temperature;
+    cfg.keep_epochs = p.keep_epochs;
+    cfg.retrieval_ks = p.retrieval_ks;
+    cfg.seed = static_cast<uint64_t>(spec.seed);
+    cfg.fingerprint = spec.fingerprint;
+    cfg.cell_id = spec.id();
+    cfg.device = device;
+    cfg.stop = &stop_requested();
+    install_stop_handlers();
+    const PairSource train_src{train.batches_per_epoch(),
+                               [&](int64_t e, int64_t i) { return train.batch(static_cast<uint64_t>(e), i); }};
+    const PairSource val_src{val.batches_per_epoch(),
+                             [&](int64_t e, int64_t i) { return val.batch(static_cast<uint64_t>(e), i); }};
+    spdlog::info("pretrain {}: {} epochs x {} train batches of {} pairs, {} val batches ({})", spec.id(), p.epochs,
+                 train_src.batches, p.batch_size, val_src.batches, dir.string());
+    ProgressLine line("pretrain " + spec.variant, p.epochs * train_src.batches);
+    const PretrainResult r = pretrain(*model, train_src, val_src, cfg, dir, [&](const PretrainProgress& pr) {
+      line.update(pr.epoch * pr.steps_per_epoch + pr.step_in_epoch,
+                  {{"epoch", fmt::format("{}", pr.epoch)},
+                   {"loss", fmt::format("{:.3f}", pr.loss)},
+                   {"lr", fmt::format("{:.2e}", pr.lr)}},
+                  pr.pairs_per_s, pr.eta_s);
+    });
+    line.finish();
+    if (!r.completed)
+      throw Interrupted(fmt::format("pretrain {}: interrupted during epoch {}; epoch checkpoints kept in {}; run the "
+                                    "same command again to resume",
+                                    spec.id(), r.epochs_done, (dir / "checkpoints").string()),
+                        stop_signal());
+    const json metrics = summarise(dir, spec, p);
+    b.write_metrics(metrics);
+    prov["end"] = utc_now_iso();
+    prov["wall_s"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    prov["pretrain"] = {{"epochs", r.epochs_done}, {"resumed_from", r.resumed_from}, {"pairs_per_s", r.pairs_per_s}};
+    b.write_provenance(prov);
+    b.write_status("done", "done");
+    const auto& last = metrics["final"];
+    spdlog::info("pretrain {}: val loss {:.4f} (chance {:.4f}), R@1 image->lidar {:.3f} (chance {:.3f})", spec.id(),
+                 last["val_loss"].get<double>(), last["chance_loss"].get<double>(),
+                 last["retrieval"]["image_to_lidar"]["R@1"].get<double>(),
+                 last["retrieval"]["chance"]["R@1"].get<double>());
+  } catch (const Interrupted& e) {
+    record_end(b, "interrupted", "pretrain", e.what());
+    throw;
+  } catch (const UserError& e) {
+    record_end(b, "failed", "pretrain", e.what());  // a failing status write (full disk) never hides this error
+    throw;
+  }
+  return dir;
+}
+
+}  // namespace clcp::cli
