@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${CLCP_FUZZ_SECONDS:-120}
-harnesses=(fuzz_safetensors fuzz_pickle_rewrite fuzz_torch_zip fuzz_protocol)
+harnesses=(fuzz_safetensors fuzz_pickle_rewrite fuzz_torch_zip fuzz_protocol fuzz_npz)
 bash ci/setup.sh none  # Debian packages (clang-14, libclang-rt-14-dev) and build/venv (LibTorch, seed makers)
 printf '\n[fuzz] building the harnesses (preset fuzz, clang++-14)\n' >&2
 cmake --preset fuzz >/dev/null

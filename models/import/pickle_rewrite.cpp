@@ -190,11 +190,6 @@ class Rewriter {
   void emit(size_t k, std::string bytes) { out_[k] = std::move(bytes); }
 
   void store_memo(uint32_t id) {
-    // A pickler numbers its memo slots 0, 1, 2, …: an index beyond the opcode count is corruption, and LibTorch's
-    // unpickler would allocate a memo table of that many entries (up to 2^32 × 16 bytes; found by fuzz_torch_zip).
-    if (id > ops_.size())
-      throw Refused{fmt::format("memo index {} at byte {} in a stream of {} opcodes", id, ops_[i_].pos, ops_.size()),
-                    true};
     if (memo_.count(id)) refuse("a memo slot stored twice");
     if (stack_.empty()) refuse("a pickle that memoises an empty stack");
     Sym& t = stack_.back();
@@ -499,6 +494,13 @@ PickleRewrite rewrite_pickle_for_libtorch(std::string_view pickle) {
   const auto ops = walk_pickle(pickle, error);
   try {
     if (!error.empty()) throw Refused{error, true};
+    // A pickler numbers its memo slots 0, 1, 2, …: an index beyond the opcode count is corruption. Checked for every
+    // index first, before a refusal for an unsupported construct hands the stream to LibTorch as it is: LibTorch
+    // sizes its memo table by the index (a LONG_BINPUT of 2^31 → a 32 GB allocation; found by fuzz_torch_zip).
+    for (const auto& o : ops)
+      if ((o.code == op::kBinPut || o.code == op::kLongBinPut) && o.number > ops.size())
+        throw Refused{fmt::format("memo index {} at byte {} in a stream of {} opcodes", o.number, o.pos, ops.size()),
+                      true};
     if (ops.empty() || ops[0].code != op::kProto) throw Refused{"a pickle without PROTO (protocol 0 or 1)"};
     PickleRewrite done = Rewriter(pickle, ops).run();
     done.protocol = r.protocol;
