@@ -80,6 +80,11 @@ TEST_CASE("the fuzzers' finds end in the lines their fixes give") {
   CHECK_THAT(outcome([&] { clcp::read_checkpoint_bytes(clcp::read_file(memo), memo.string()); }),
              Catch::StartsWith("UserError: " + memo.string() + ": data.pkl is not a valid pickle (memo index ") &&
                  Catch::EndsWith("the file is truncated or corrupt: re-download it or save it again with torch.save"));
+  // The same index after a construct the rewrite refuses (a memo slot stored twice): still caught, before LibTorch.
+  const fs::path memo2 = dir / "fuzz_torch_zip/memo-index-after-an-unsupported-construct.pth";
+  CHECK_THAT(outcome([&] { clcp::read_checkpoint_bytes(clcp::read_file(memo2), memo2.string()); }),
+             Catch::StartsWith("UserError: " + memo2.string() +
+                               ": data.pkl is not a valid pickle (memo index 1175087203 at byte 103 in a stream of "));
   // Shapes whose element count overflows (LibTorch threw "Storage size calculation overflowed").
   for (const char* f : {"shape-product-overflows-64-bits.safetensors", "shape-entry-beyond-int64.safetensors"}) {
     const fs::path p = dir / "fuzz_safetensors" / f;
