@@ -74,9 +74,17 @@ SafetensorsFile parse_safetensors(std::string_view bytes, const std::string& p) 
     uint64_t numel = 1;
     for (const auto& d : info["shape"]) {
       if (!d.is_number_unsigned()) fail("{}: tensor '{}' has a non-integer or negative shape entry", p, key);
-      shape.push_back(d.get<int64_t>());
-      numel *= d.get<uint64_t>();
+      // Sizes whose product overflows would reach LibTorch as an "empty" tensor of absurd shape (it then throws
+      // its own error); such a header is corrupt.
+      const uint64_t n = d.get<uint64_t>();
+      if (n > static_cast<uint64_t>(INT64_MAX) || __builtin_mul_overflow(numel, n, &numel))
+        fail("{}: tensor '{}' has a shape whose element count overflows 64 bits; the file is corrupt", p, key);
+      shape.push_back(static_cast<int64_t>(n));
     }
+    uint64_t nbytes_check = 0;
+    if (__builtin_mul_overflow(numel, static_cast<uint64_t>(c10::elementSize(it->second)), &nbytes_check) ||
+        nbytes_check > static_cast<uint64_t>(INT64_MAX))
+      fail("{}: tensor '{}' has a shape whose byte size overflows; the file is corrupt", p, key);
     const auto& off = info["data_offsets"];
     if (!off[0].is_number_unsigned() || !off[1].is_number_unsigned())
       fail("{}: tensor '{}' data_offsets must be non-negative integers; the file is corrupt", p, key);

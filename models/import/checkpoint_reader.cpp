@@ -123,6 +123,12 @@ CheckpointFile read_torch_zip(const std::function<std::unique_ptr<caffe2::serial
       const auto [pkl, size] = reader.getRecord("data.pkl");
       rw = rewrite_pickle_for_libtorch(std::string_view(static_cast<const char*>(pkl.get()), size));
     }
+    // A broken stream stops here: LibTorch's unpickler trusts lengths and memo indices (a LONG_BINPUT of 2^31 makes it
+    // allocate a memo table of 32 GB).
+    if (rw.malformed)
+      fail("{}: data.pkl is not a valid pickle ({}); the file is truncated or corrupt: re-download it or save it again "
+           "with torch.save",
+           shown, rw.refused);
     // LibTorch reads only protocol 2: a protocol 3–5 pickle the rewrite refused cannot load at all.
     if (!rw.refused.empty() && rw.protocol != 2)
       fail("{}: the pickle (protocol {}) holds {}, which LibTorch's unpickler cannot rebuild; convert the file once "

@@ -18,6 +18,7 @@ namespace op = pickle_op;
 
 struct Refused {
   std::string why;
+  bool malformed = false;  // the stream itself is broken, not merely beyond what the rewrite handles
 };
 
 enum class Kind { Value, Str, EmptyTuple, OdCallable, OdDict };
@@ -101,6 +102,9 @@ class Rewriter {
     PickleRewrite r;
     for (i_ = 0; i_ < ops_.size(); ++i_) step(ops_[i_]);
     if (stack_.size() != 1 || stack_[0].virt) throw Refused{"a pickle that does not end with one value"};
+    // What follows reports at the last opcode (STOP): i_ must not stay one past the end (found by fuzz_pickle_rewrite:
+    // a pickle whose value is a class global indexed ops_[ops_.size()]).
+    i_ = ops_.size() - 1;
     note_use(stack_[0], "as the pickle's value");
     resolve_dict_subclasses();
     r.ordered_dicts = ordered_dicts_;
@@ -489,13 +493,21 @@ PickleRewrite rewrite_pickle_for_libtorch(std::string_view pickle) {
   std::string error;
   const auto ops = walk_pickle(pickle, error);
   try {
-    if (!error.empty()) throw Refused{error};
+    if (!error.empty()) throw Refused{error, true};
+    // A pickler numbers its memo slots 0, 1, 2, …: an index beyond the opcode count is corruption. Checked for every
+    // index first, before a refusal for an unsupported construct hands the stream to LibTorch as it is: LibTorch
+    // sizes its memo table by the index (a LONG_BINPUT of 2^31 → a 32 GB allocation; found by fuzz_torch_zip).
+    for (const auto& o : ops)
+      if ((o.code == op::kBinPut || o.code == op::kLongBinPut) && o.number > ops.size())
+        throw Refused{fmt::format("memo index {} at byte {} in a stream of {} opcodes", o.number, o.pos, ops.size()),
+                      true};
     if (ops.empty() || ops[0].code != op::kProto) throw Refused{"a pickle without PROTO (protocol 0 or 1)"};
     PickleRewrite done = Rewriter(pickle, ops).run();
     done.protocol = r.protocol;
     return done;
   } catch (const Refused& e) {
     r.refused = e.why;
+    r.malformed = e.malformed;
     r.bytes = std::string(pickle);
     return r;
   }

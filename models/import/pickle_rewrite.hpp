@@ -48,6 +48,8 @@ struct PickleRewrite {
   int build_states = 0;   ///< OrderedDict and dict-subclass BUILD states kept under kPickleBuildStateKey
   int dict_subclasses = 0;  ///< instances of other dict subclasses (AttributeDict, defaultdict) made plain dicts
   std::string refused;    ///< "" on success, else the construct that stopped the rewrite ("opcode BINBYTES at byte 9")
+  bool malformed = false; ///< refused because the stream is broken (an unknown opcode, a truncated argument, a memo
+                          ///< index no pickler writes), not merely unsupported: it must not reach LibTorch
 };
 
 /// Rewrites `pickle` as described above. Never throws on bad input; see `refused`.

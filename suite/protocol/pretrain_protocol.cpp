@@ -11,6 +11,7 @@
 
 namespace clcp {
 using nlohmann::json;
+namespace fs = std::filesystem;
 
 namespace {
 
@@ -31,8 +32,12 @@ std::string protocol_schema(const std::string& name_or_path) {
 
 PretrainProtocol load_pretrain_protocol(const std::string& name_or_path, const std::string& scale) {
   const auto file = protocol_path(name_or_path);
+  return pretrain_protocol_from_json(read_json(file), file, scale);
+}
+
+PretrainProtocol pretrain_protocol_from_json(json j, const fs::path& file, const std::string& scale) {
   const std::string where = file.string();
-  const ScaledJson scaled = apply_scale(read_json(file), scale, where);
+  const ScaledJson scaled = apply_scale(std::move(j), scale, where);
   PretrainProtocol p;
   p.file = file;
   p.scale = scale;

@@ -63,6 +63,10 @@ struct PretrainProtocol {
 /// Loads protocols/NAME.json (or a path) at `scale`. Throws UserError naming the file and key for a wrong schema,
 /// an unknown/missing key, a value of the wrong type or out of range (e.g. keep_epochs beyond epochs).
 PretrainProtocol load_pretrain_protocol(const std::string& name_or_path, const std::string& scale);
+/// The same for a protocol already parsed as JSON; `file` is the name shown in errors (the fuzz harness
+/// tests/fuzz/fuzz_protocol.cpp drives it directly).
+PretrainProtocol pretrain_protocol_from_json(nlohmann::json j, const std::filesystem::path& file,
+                                             const std::string& scale);
 
 /// The schema string of a protocol file ("clcp-bench/protocol/1", "clcp-bench/pretrain-protocol/1", …).
 std::string protocol_schema(const std::string& name_or_path);

@@ -9,6 +9,10 @@ using nlohmann::json;
 namespace {
 
 void merge_known(json& base, const json& over, const std::string& where, const std::string& path) {
+  // (a non-object here once escaped as nlohmann's invalid_iterator; found by fuzz_protocol)
+  if (!over.is_object())
+    fail("{}: '{}' must be a JSON object of the keys it overrides, got {}; fix the file", where, path,
+         over.dump().substr(0, 40));
   for (auto it = over.begin(); it != over.end(); ++it) {
     const std::string key_path = path.empty() ? it.key() : path + "." + it.key();
     if (!base.contains(it.key()))

@@ -1,11 +1,13 @@
-// libFuzzer harness: the protocol reader (suite/protocol: JSON parse, strict key checks, scale overrides, range
-// checks) on arbitrary bytes, for each scale name the input declares. Bad input must end in a UserError.
+// libFuzzer harness: the protocol readers (suite/protocol: JSON parse, strict key checks, scale overrides, range
+// checks; finetune and pretraining schemas) on arbitrary bytes, for each scale name the input declares. Bad input
+// must end in a UserError.
 #include <cstddef>
 #include <cstdint>
 #include <nlohmann/json.hpp>
 #include <string>
 
 #include "suite/core/error.hpp"
+#include "suite/protocol/pretrain_protocol.hpp"
 #include "suite/protocol/protocol.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -23,6 +25,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       const clcp::Protocol p = clcp::protocol_from_json(j, "fuzz.json", s);
       (void)p.fingerprint();
       (void)p.to_json().dump();
+    } catch (const clcp::UserError&) {
+    }
+    try {
+      const clcp::PretrainProtocol p = clcp::pretrain_protocol_from_json(j, "fuzz.json", s);
+      (void)p.fingerprint();
     } catch (const clcp::UserError&) {
     }
   }

@@ -5,11 +5,12 @@ Lightning layouts with an AttributeDict and a defaultdict), pickle protocols 2 a
 of each zip for the rewrite alone; and the protocol files. Usage: python make_seeds.py OUT_DIR REPO_ROOT"""
 import collections, io, os, pathlib, shutil, sys, tempfile, zipfile
 
+import numpy as np
 import torch
 import safetensors.torch as st
 
 out, repo = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2])
-for h in ("fuzz_safetensors", "fuzz_torch_zip", "fuzz_pickle_rewrite", "fuzz_protocol"):
+for h in ("fuzz_safetensors", "fuzz_torch_zip", "fuzz_pickle_rewrite", "fuzz_protocol", "fuzz_npz"):
     (out / h).mkdir(parents=True, exist_ok=True)
 
 # A stand-in for Lightning's AttributeDict, importable by its real module path (what a .ckpt's pickle names).
@@ -58,6 +59,21 @@ for name, obj in zips.items():
             pkl = next(n for n in z.namelist() if n.endswith("/data.pkl"))
             (out / "fuzz_pickle_rewrite" / f"{name}_p{proto}.pkl").write_bytes(z.read(pkl))
 torch.save({"a": torch.zeros(1)}, out / "fuzz_torch_zip" / "legacy.pth", _use_new_zipfile_serialization=False)
+
+# A2D2 lidar .npz as np.savez_compressed writes it (members and dtypes of the real sample, 16 points), plain
+# np.savez, and bare .npy files of other dtypes, shapes and orders.
+rng = np.random.default_rng(0)
+n = 16
+lidar = {"azimuth": rng.random(n), "row": rng.random(n) * 1208 - 0.05, "lidar_id": rng.integers(0, 5, n).astype("<f8"),
+         "depth": rng.random(n) * 100 + 5, "reflectance": rng.integers(1, 252, n).astype("<i8"),
+         "col": rng.random(n) * 1920, "points": rng.random((n, 3)) * 50,
+         "timestamp": (1533904617007861 + np.arange(n) * 1000).astype("<i8"), "distance": rng.random(n) * 100 + 6}
+np.savez_compressed(out / "fuzz_npz" / "a2d2_lidar.npz", **lidar)
+np.savez(out / "fuzz_npz" / "stored.npz", points=np.zeros((2, 3), "<f4"), valid=np.array([True, False]))
+for name, a in {"f4_2d": np.arange(6, dtype="<f4").reshape(2, 3), "u1": np.arange(5, dtype="u1"),
+                "i8_fortran": np.asfortranarray(np.arange(6, dtype="<i8").reshape(3, 2)), "bool_empty": np.zeros((0,), "?"),
+                "f8_scalar": np.array(2.5)}.items():
+    np.save(out / "fuzz_npz" / f"{name}.npy", a)
 
 for p in sorted((repo / "protocols").glob("*.json")):
     shutil.copy(p, out / "fuzz_protocol" / p.name)

@@ -6,6 +6,7 @@
 
 #include "suite/core/error.hpp"
 #include "suite/core/fsio.hpp"
+#include "suite/protocol/pretrain_protocol.hpp"
 #include "suite/protocol/protocol.hpp"
 
 namespace fs = std::filesystem;
@@ -28,6 +29,20 @@ TEST_CASE("protocol files that once crashed the reader now load or end in one li
       } catch (const clcp::UserError& err) {
         CHECK_THAT(err.what(), Catch::StartsWith(e.path().string() + ": "));
       }
+      try {
+        clcp::pretrain_protocol_from_json(j, e.path(), scale);
+      } catch (const clcp::UserError& err) {
+        CHECK_THAT(err.what(), Catch::StartsWith(e.path().string() + ": "));
+      }
     }
+  }
+  // The one found so far: overrides that are a number, not an object.
+  const fs::path found = dir / "scale-overrides-not-an-object.json";
+  try {
+    clcp::protocol_from_json(clcp::read_json(found), found, "full");
+    FAIL("expected a UserError");
+  } catch (const clcp::UserError& err) {
+    CHECK(std::string(err.what()) == found.string() + ": 'scales.full.overrides' must be a JSON object of the keys it "
+                                                      "overrides, got 1e+308; fix the file");
   }
 }
