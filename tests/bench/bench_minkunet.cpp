@@ -177,15 +177,15 @@ void BM_sparse_small(benchmark::State& state) {
 
 }  // namespace
 
-BENCHMARK(BM_gemm)->Name("gemm_fp32/2048")->Unit(benchmark::kMillisecond);
-BENCHMARK_CAPTURE(BM_minkunet, synthetic_b1_fwd, "synthetic", 1, false)->Name("minkunet/synthetic/b1/forward")->Unit(benchmark::kMillisecond);
-BENCHMARK_CAPTURE(BM_minkunet, synthetic_b1_train, "synthetic", 1, true)->Name("minkunet/synthetic/b1/train")->Unit(benchmark::kMillisecond);
-BENCHMARK_CAPTURE(BM_minkunet, synthetic_b16_fwd, "synthetic", 16, false)->Name("minkunet/synthetic/b16/forward")->Unit(benchmark::kMillisecond);
-BENCHMARK_CAPTURE(BM_minkunet, synthetic_b16_train, "synthetic", 16, true)->Name("minkunet/synthetic/b16/train")->Unit(benchmark::kMillisecond);
-BENCHMARK_CAPTURE(BM_minkunet, a2d2_b1_fwd, "a2d2", 1, false)->Name("minkunet/a2d2/b1/forward")->Unit(benchmark::kMillisecond);
-BENCHMARK_CAPTURE(BM_minkunet, a2d2_b1_train, "a2d2", 1, true)->Name("minkunet/a2d2/b1/train")->Unit(benchmark::kMillisecond);
-BENCHMARK_CAPTURE(BM_minkunet, a2d2_b16_fwd, "a2d2", 16, false)->Name("minkunet/a2d2/b16/forward")->Unit(benchmark::kMillisecond);
-BENCHMARK_CAPTURE(BM_minkunet, a2d2_b16_train, "a2d2", 16, true)->Name("minkunet/a2d2/b16/train")->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_dense)->Name("dense/64/forward")->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_sparse_small)->Name("sparse/64/forward")->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_gemm)->Name("gemm_fp32/2048")->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK_CAPTURE(BM_minkunet, synthetic_b1_fwd, "synthetic", 1, false)->Name("minkunet/synthetic/b1/forward")->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK_CAPTURE(BM_minkunet, synthetic_b1_train, "synthetic", 1, true)->Name("minkunet/synthetic/b1/train")->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK_CAPTURE(BM_minkunet, synthetic_b16_fwd, "synthetic", 16, false)->Name("minkunet/synthetic/b16/forward")->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK_CAPTURE(BM_minkunet, synthetic_b16_train, "synthetic", 16, true)->Name("minkunet/synthetic/b16/train")->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK_CAPTURE(BM_minkunet, a2d2_b1_fwd, "a2d2", 1, false)->Name("minkunet/a2d2/b1/forward")->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK_CAPTURE(BM_minkunet, a2d2_b1_train, "a2d2", 1, true)->Name("minkunet/a2d2/b1/train")->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK_CAPTURE(BM_minkunet, a2d2_b16_fwd, "a2d2", 16, false)->Name("minkunet/a2d2/b16/forward")->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK_CAPTURE(BM_minkunet, a2d2_b16_train, "a2d2", 16, true)->Name("minkunet/a2d2/b16/train")->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_dense)->Name("dense/64/forward")->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_sparse_small)->Name("sparse/64/forward")->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK_MAIN();
