@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The README's first command: install, build the clcp-bench binary (only it: the tests are built by the second
-# command, ci/test.sh), render the embedded data, run the dg_acdc protocol at smoke scale on it and print the
-# report's path.
+# command, ci/test.sh), render the embedded data, run the dg_acdc protocol at smoke scale on it — CLCP pretraining on
+# the embedded camera/lidar pairs, then random vs CLCP@ep3 vs CLCP@ep7 finetuned and evaluated — print the compare
+# verdicts and the report's path.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash ci/setup.sh clcp-bench
@@ -9,4 +10,8 @@ printf '\n[quickstart] rendering the embedded synthetic data into data/synth\n' 
 [ -f data/synth/SYNTH.json ] || build/release/clcp-bench data synth --out data/synth
 printf '\n[quickstart] running: clcp-bench run --protocol dg_acdc --scale smoke\n' >&2
 build/release/clcp-bench run --protocol dg_acdc --scale smoke
+for ep in 3 7; do
+  printf '\n[quickstart] clcp-bench compare random.frozen clcp-b16-lin@ep%s.frozen\n' "$ep" >&2
+  build/release/clcp-bench compare random.frozen "clcp-b16-lin@ep$ep.frozen" --protocol dg_acdc
+done
 printf '\n[quickstart] report: %s\n' "$PWD/results/dg_acdc/report-smoke/report.html" >&2

@@ -1,5 +1,6 @@
 #include "models/clcp/clcp_model.hpp"
 
+#include <chrono>
 #include <cmath>
 
 #include "suite/core/error.hpp"
@@ -28,10 +29,16 @@ LidarTowerImpl::LidarTowerImpl(const std::string& head, int64_t embed_dim, doubl
 }
 
 torch::Tensor LidarTowerImpl::forward(const std::vector<torch::Tensor>& points) {
-  return forward_voxels(lidar::voxelize(points, voxel_size), static_cast<int64_t>(points.size()));
+  const auto t0 = std::chrono::steady_clock::now();
+  const auto voxels = lidar::voxelize(points, voxel_size);
+  const double vs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  auto out = forward_voxels(voxels, static_cast<int64_t>(points.size()));
+  last_timing.voxelize_s = vs;
+  return out;
 }
 
 torch::Tensor LidarTowerImpl::forward_voxels(const lidar::VoxelBatch& v, int64_t batch) {
+  const auto t0 = std::chrono::steady_clock::now();
   const auto input = lidar::SparseTensor::from_voxels(v.feats, v.coords);
   torch::Tensor feats;
   if (backbone_frozen) {
@@ -40,6 +47,8 @@ torch::Tensor LidarTowerImpl::forward_voxels(const lidar::VoxelBatch& v, int64_t
   } else {
     feats = backbone->forward(input);
   }
+  last_timing.maps_s = input.ctx->map_seconds;
+  last_timing.network_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() - last_timing.maps_s;
   const auto projected = projection->forward(feats);  // [V, D]: projection before pooling (clcp_reference.md §1.6)
   const auto index = v.batch_index.to(projected.device());
   auto sum = torch::zeros({batch, projected.size(1)}, projected.options()).index_add(0, index, projected);

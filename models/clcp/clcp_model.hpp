@@ -54,6 +54,11 @@ class LidarTowerImpl : public torch::nn::Module {
   torch::Tensor forward(const std::vector<torch::Tensor>& points);
   /// The same from an already voxelised batch of `batch` samples (for timing the stages separately).
   torch::Tensor forward_voxels(const lidar::VoxelBatch& voxels, int64_t batch);
+  /// Wall-clock split of the last forward (speed reports only): voxelisation, kernel maps, the rest of the network
+  /// and the head with pooling.
+  struct Timing {
+    double voxelize_s = 0, maps_s = 0, network_s = 0;
+  } last_timing;
   /// When true, the backbone runs under NoGradGuard (its parameters are frozen) — its BatchNorm mode is the caller's.
   bool backbone_frozen = false;
   std::shared_ptr<torch::nn::Module> model;  ///< container "model" holding "backbone"

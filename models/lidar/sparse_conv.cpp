@@ -1,5 +1,6 @@
 #include "models/lidar/sparse_conv.hpp"
 
+#include <chrono>
 #include <cmath>
 
 #include "models/init.hpp"
@@ -81,11 +82,17 @@ torch::Tensor gather_gemm_scatter(const torch::Tensor& in, const torch::Tensor& 
   return SparseConvFunction::apply(in, kernel, MapArgs{&offsets, swap, first, n_out});
 }
 
+double seconds_since(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+}
+
 const DownsampleMap& cached_downsample(const SparseTensor& x) {
   auto& cache = x.ctx->downsample;
   auto it = cache.find(x.stride);
   if (it == cache.end()) {
+    const auto t0 = std::chrono::steady_clock::now();
     it = cache.emplace(x.stride, downsample_map(x.coords, x.stride)).first;
+    x.ctx->map_seconds += seconds_since(t0);
     x.ctx->coords.emplace(2 * x.stride, it->second.out_coords);
   }
   return it->second;
@@ -106,7 +113,11 @@ SparseTensor sparse_conv3d(const SparseTensor& x, const torch::Tensor& kernel, c
   if (o.kernel_size == 3) {
     auto& cache = x.ctx->submanifold;
     auto it = cache.find(x.stride);
-    if (it == cache.end()) it = cache.emplace(x.stride, submanifold_map(x.coords, x.stride)).first;
+    if (it == cache.end()) {
+      const auto t0 = std::chrono::steady_clock::now();
+      it = cache.emplace(x.stride, submanifold_map(x.coords, x.stride)).first;
+      x.ctx->map_seconds += seconds_since(t0);
+    }
     const KernelMap& m = it->second;
     // Centre offset first as one dense GEMM (identity map), then the others in ascending k (§1.7).
     return x.with_feats(gather_gemm_scatter(x.feats, kernel, m.offsets, false, 1, x.feats.size(0), x.ctx->macs));

@@ -21,6 +21,7 @@ struct SparseContext {
   std::map<int64_t, KernelMap> submanifold;       ///< stride → the 3×3×3 stride-1 map at that stride
   std::map<int64_t, DownsampleMap> downsample;    ///< input stride s → the 2×2×2 stride-2 map s → 2s
   int64_t macs = 0;  ///< multiply-accumulates of every convolution run on this context (Σ pairs · Cin · Cout)
+  double map_seconds = 0;  ///< wall time spent building kernel maps (for speed breakdowns)
 };
 
 struct SparseTensor {

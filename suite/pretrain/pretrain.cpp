@@ -176,6 +176,7 @@ PretrainResult pretrain(ClcpModelImpl& model, const PairSource& train, const Pai
     set_modes(true);
     double loss_sum = 0, gn_image = 0, gn_lidar = 0;
     double t_data = 0, t_image = 0, t_lidar = 0, t_loss = 0, t_backward = 0, t_step = 0;
+    double t_voxelize = 0, t_maps = 0, t_network = 0;
     const auto epoch_t0 = Clock::now();
     for (int64_t i = 0; i < train.batches; ++i) {
       auto t = Clock::now();
@@ -194,6 +195,9 @@ PretrainResult pretrain(ClcpModelImpl& model, const PairSource& train, const Pai
       for (auto& p : b.points) pts.push_back(p.to(cfg.device));
       const auto zl = lidar.forward(pts);
       t_lidar += since(t);
+      t_voxelize += lidar.last_timing.voxelize_s;
+      t_maps += lidar.last_timing.maps_s;
+      t_network += lidar.last_timing.network_s;
       t = Clock::now();
       const auto loss = info_nce(zi, zl, logit_scale(temperature, form));
       const double loss_v = loss.item<double>();
@@ -282,6 +286,9 @@ PretrainResult pretrain(ClcpModelImpl& model, const PairSource& train, const Pai
                        {"data_s", t_data},
                        {"image_forward_s", t_image},
                        {"lidar_forward_s", t_lidar},
+                       {"lidar_voxelize_s", t_voxelize},
+                       {"lidar_kernel_maps_s", t_maps},
+                       {"lidar_network_s", t_network},
                        {"loss_s", t_loss},
                        {"backward_s", t_backward},
                        {"optimizer_s", t_step},
