@@ -1,24 +1,30 @@
 // `clcp-bench gate`: the regression gate. Exit codes: 0 pass, 1 regression, 2 usage or input error.
-//   --tier exact: renders the baseline's fixture (the embedded data), runs its grid (the ci scale of dg_acdc) fresh in
-//                 a work folder and compares the bundles with baselines/regression/<name>/ (suite/gate/exact.hpp).
+//   --tier exact: for every exact baseline in baselines/regression/ (or --baseline NAME): renders its fixture (the
+//                 embedded data; baselines with the same fixture share one rendering), runs its grid fresh in a work
+//                 folder — the ci scale of dg_acdc (dg_acdc-ci, suite/gate/exact.hpp), the ci pretraining of
+//                 clcp_a2d2 (clcp_a2d2-ci, suite/gate/pretrain_exact.hpp) — and compares the bundles with it.
 //   --tier stat BUNDLES…: finished runs of a reference init against baselines/regression/<name>.json
 //                 (suite/gate/stat.hpp).
 //   --update: rewrites the baseline from this run (exact) or these bundles (stat) and says what changed.
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <clcp/build_info.hpp>
 #include <cmath>
 #include <iostream>
 #include <set>
 
 #include "suite/cli/commands.hpp"
+#include "suite/cli/pretrain_cell.hpp"
 #include "suite/cli/run.hpp"
 #include "suite/core/error.hpp"
 #include "suite/core/fsio.hpp"
+#include "suite/core/hash.hpp"
 #include "suite/data/synth/synth.hpp"
 #include "suite/exec/local.hpp"
 #include "suite/gate/exact.hpp"
+#include "suite/gate/pretrain_exact.hpp"
 #include "suite/gate/stat.hpp"
 #include "suite/results/provenance.hpp"
 
@@ -30,35 +36,54 @@ namespace {
 
 struct GateOptions {
   std::string tier;
-  std::string baseline;          ///< "" → dg_acdc-ci (exact) or dg_acdc-smoke-random (stat)
+  std::string baseline;          ///< "" → every exact baseline (exact) or dg_acdc-smoke-random (stat)
   fs::path baselines_dir = fs::path(build_info::kSourceDir) / "baselines" / "regression";
-  fs::path work;                 ///< exact: "" → <temp>/clcp-bench-gate-<baseline>
+  fs::path work;                 ///< exact: "" → <temp>/clcp-bench-gate
   int threads = 0;               ///< exact: 0 → the baseline's threads
   bool update = false, reuse = false;
   std::vector<std::string> bundles;
 };
 
-// The exact baseline a first --update creates: the ci scale of dg_acdc on the default embedded data.
+// The embedded data of a fixture: the generator at its default seed and size, fewer Cityscapes/ACDC images (~1 min),
+// the A2D2 rig at its defaults, written out so that a later change of the defaults does not move the fixture.
+json default_fixture() {
+  synth::SynthOptions so;
+  so.train_images = 16;
+  so.val_images = 8;
+  so.acdc_val_per_condition = 4;
+  const auto& a = so.a2d2;
+  return {{"synth",
+           {{"seed", so.seed}, {"width", so.width}, {"height", so.height}, {"train_images", so.train_images},
+            {"val_images", so.val_images}, {"acdc_val_per_condition", so.acdc_val_per_condition},
+            {"severity", so.severity},
+            {"a2d2",
+             {{"scenes", a.scenes}, {"frames", a.frames}, {"scale", a.scale}, {"step_m", a.step_m},
+              {"condition_share", a.condition_share}}}}}};
+}
+
+// The exact baseline a first --update creates: the ci scale of dg_acdc (a name starting with "clcp_a2d2": the ci
+// pretraining of clcp_a2d2) on the embedded data.
 gate::ExactBaseline default_exact_baseline(const std::string& name, const fs::path& dir) {
   gate::ExactBaseline b;
   b.dir = dir;
   b.name = name;
-  b.protocol = "dg_acdc";
   b.scale = "ci";
+  b.fixture = default_fixture();
+  b.provenance = {{"kernel_path", {{"threads", 2}}}};
+  if (name.rfind("clcp_a2d2", 0) == 0) {
+    b.kind = "pretrain";
+    b.protocol = "clcp_a2d2";
+    b.grid = {{"seeds", load_pretrain_protocol(b.protocol, b.scale).seeds}};
+    b.pretrain_tolerance.why = "used only on another kernel path; state here how far other kernel paths were measured "
+                               "to move";
+    return b;
+  }
+  b.protocol = "dg_acdc";
   const Protocol p = load_protocol(b.protocol, b.scale);
   b.grid = {{"inits", p.inits}, {"finetune_modes", p.finetune_modes}, {"seeds", p.seeds}};
-  synth::SynthOptions so;  // the embedded data's generator at its default seed and size, fewer images: ~1 min
-  so.train_images = 16;
-  so.val_images = 8;
-  so.acdc_val_per_condition = 4;
-  b.fixture = {{"synth",
-                {{"seed", so.seed}, {"width", so.width}, {"height", so.height}, {"train_images", so.train_images},
-                 {"val_images", so.val_images}, {"acdc_val_per_condition", so.acdc_val_per_condition},
-                 {"severity", so.severity}}}};
   b.tolerance.miou_points = 0.5;
   b.tolerance.image_changed_fraction = 0.01;
   b.tolerance.why = "used only on another kernel path; state here how far other kernel paths were measured to move";
-  b.provenance = {{"kernel_path", {{"threads", 2}}}};
   return b;
 }
 
@@ -73,7 +98,25 @@ synth::SynthOptions fixture_synth(const gate::ExactBaseline& b, const fs::path& 
   so.val_images = s.at("val_images");
   so.acdc_val_per_condition = s.at("acdc_val_per_condition");
   so.severity = s.at("severity");
+  if (s.contains("a2d2")) {  // absent (baselines from before the A2D2 rig was recorded): the generator's defaults
+    const json& a = s["a2d2"];
+    so.a2d2.scenes = a.at("scenes");
+    so.a2d2.frames = a.at("frames");
+    so.a2d2.scale = a.at("scale");
+    so.a2d2.step_m = a.at("step_m");
+    so.a2d2.condition_share = a.at("condition_share");
+  }
   return so;
+}
+
+// Every option of the fixture, defaults included: baselines whose fixtures resolve to the same options share one
+// rendering.
+std::string fixture_key(const synth::SynthOptions& so) {
+  const json j = {{"seed", so.seed}, {"width", so.width}, {"height", so.height}, {"train_images", so.train_images},
+                  {"val_images", so.val_images}, {"acdc", so.acdc_val_per_condition}, {"severity", so.severity},
+                  {"a2d2", {so.a2d2.scenes, so.a2d2.frames, so.a2d2.scale, so.a2d2.step_m, so.a2d2.condition_share}},
+                  {"generator", synth::kGeneratorVersion}};
+  return sha256_hex(canonical_json(j)).substr(0, 12);
 }
 
 std::string kernel_summary(const json& kp) {
@@ -82,65 +125,141 @@ std::string kernel_summary(const json& kp) {
                      kp.value("libtorch", "?"), kp.value("cpu_capability", "?"), kp.value("cpu_vendor", "?"));
 }
 
-int gate_exact(const GateOptions& g) {
-  const std::string name = g.baseline.empty() ? "dg_acdc-ci" : g.baseline;
+// The exact baselines a run covers: --baseline, or every exact-tier baseline folder in the baselines folder.
+std::vector<std::string> exact_baselines(const GateOptions& g) {
+  if (!g.baseline.empty()) return {g.baseline};
+  std::vector<std::string> names;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(g.baselines_dir, ec))
+    if (fs::exists(e.path() / "baseline.json") && read_json(e.path() / "baseline.json").value("tier", "") == "exact")
+      names.push_back(e.path().filename().string());
+  std::sort(names.begin(), names.end());
+  if (names.empty())
+    fail("{}: no exact-tier baseline there (folders with baseline.json); create one with `clcp-bench gate --tier "
+         "exact --baseline dg_acdc-ci --update`",
+         g.baselines_dir.string());
+  return names;
+}
+
+// The options of a pretrain baseline's cell.
+PretrainOptions pretrain_gate_options(const gate::ExactBaseline& b, const GateOptions& g, const fs::path& data_root,
+                                      const fs::path& out, int threads) {
+  PretrainOptions po;
+  po.protocol = b.protocol;
+  po.scale = b.scale;
+  po.seed = b.grid.at("seeds").at(0).get<int64_t>();
+  po.data_root = data_root;
+  po.threads = threads;
+  po.out = out;
+  po.force = !g.reuse;
+  po.command_line = command_line();
+  return po;
+}
+
+// Runs the pretraining cell of a pretrain baseline; returns its bundle, or "" with the error in `error`.
+fs::path run_pretrain_baseline_cell(const PretrainOptions& po, std::string& error) {
+  const PretrainProtocol pp = resolve_pretrain_protocol(po);
+  const fs::path data_root = po.data_root;
+  const A2D2Dataset data = read_pretrain_data(pp, data_root);
+  const PretrainCellSpec spec = pretrain_cell_spec(pp, po, data);
+  try {
+    return run_pretrain_cell(pp, po, data, spec);
+  } catch (const UserError& e) {  // a cell that fails (NaN loss, …) is a regression, as in the finetune grid
+    error = e.what();
+    return {};
+  }
+}
+
+// One exact baseline: render (or share) its fixture, run its grid fresh, compare (or rewrite with --update).
+// Returns 0 (pass or updated) or 1 (regression); input errors throw.
+int gate_exact_one(const GateOptions& g, const std::string& name, const fs::path& work,
+                   std::set<fs::path>& rendered) {
   const fs::path dir = g.baselines_dir / name;
   const bool exists = fs::exists(dir / "baseline.json");
   gate::ExactBaseline b = exists || !g.update ? gate::read_exact_baseline(dir) : default_exact_baseline(name, dir);
-
-  RunOptions o;
-  o.protocol = b.protocol;
-  o.scale = b.scale;
-  o.inits = b.grid.at("inits").get<std::vector<std::string>>();
-  o.finetune_modes = b.grid.at("finetune_modes").get<std::vector<std::string>>();
-  o.seeds = b.grid.at("seeds").get<std::vector<int64_t>>();
+  const bool pretrain = b.kind == "pretrain";
   const json kp = b.provenance.value("kernel_path", json::object());
-  o.threads = g.threads > 0 ? g.threads : kp.value("threads", 2);
-  const fs::path work = g.work.empty() ? fs::temp_directory_path() / ("clcp-bench-gate-" + name) : g.work;
-  o.data_root = work / "synth";
-  o.out = work / "results";
-  o.force = !g.reuse;
-  o.command_line = command_line();
+  const int threads = g.threads > 0 ? g.threads : kp.value("threads", 2);
+  const fs::path out = work / "results";
 
-  const Protocol p = resolve_protocol(o);
-  if (exists && p.fingerprint() != b.fingerprint && !g.update)
+  std::string fingerprint;
+  if (pretrain) {
+    fingerprint = resolve_pretrain_protocol(pretrain_gate_options(b, g, {}, out, threads)).fingerprint();
+  } else {
+    RunOptions o;
+    o.protocol = b.protocol;
+    o.scale = b.scale;
+    o.inits = b.grid.at("inits").get<std::vector<std::string>>();
+    o.finetune_modes = b.grid.at("finetune_modes").get<std::vector<std::string>>();
+    o.seeds = b.grid.at("seeds").get<std::vector<int64_t>>();
+    o.threads = threads;
+    fingerprint = resolve_protocol(o).fingerprint();
+  }
+  if (exists && fingerprint != b.fingerprint && !g.update)
     fail("baseline {} was made for protocol fingerprint {}, but {} at the {} scale gives {} now; if the recipe "
          "changed on purpose, run `clcp-bench gate --tier exact --update` and commit {} with the change",
-         name, b.fingerprint, b.protocol, b.scale, p.fingerprint(), dir.string());
-  std::cout << fmt::format("gate exact: baseline {} — {} at the {} scale, fingerprint {}; recorded {} at commit {}{} "
+         name, b.fingerprint, b.protocol, b.scale, fingerprint, dir.string());
+  std::cout << fmt::format("gate exact: baseline {} — {} {}at the {} scale, fingerprint {}; recorded {} at commit {}{} "
                            "({})\n",
-                           name, b.protocol, b.scale, b.fingerprint.empty() ? p.fingerprint() : b.fingerprint,
-                           b.provenance.value("date", "(new)"),
+                           name, b.protocol, pretrain ? "pretraining " : "", b.scale,
+                           b.fingerprint.empty() ? fingerprint : b.fingerprint, b.provenance.value("date", "(new)"),
                            b.provenance.contains("git_commit") && b.provenance["git_commit"].is_string()
                                ? b.provenance["git_commit"].get<std::string>().substr(0, 12)
                                : std::string("(none)"),
                            b.provenance.value("git_dirty", false) ? " (dirty)" : "", kernel_summary(kp));
 
-  // The fixture: rendered fresh (a stale copy would hide a change of the renderer) unless --reuse finds one.
-  const auto so = fixture_synth(b, o.data_root);
-  if (!g.reuse || !fs::exists(o.data_root / "SYNTH.json")) {
+  // The fixture: rendered fresh (a stale copy would hide a change of the renderer) unless --reuse finds one; once
+  // per gate run for the baselines that share it.
+  auto so = fixture_synth(b, {});
+  const fs::path data_root = work / ("fixture-" + fixture_key(so));
+  so.out = data_root;
+  if (rendered.count(data_root)) {
+    std::cout << fmt::format("gate exact: fixture — the one rendered above ({})\n", data_root.string());
+  } else if (!g.reuse || !fs::exists(data_root / "SYNTH.json")) {
     const auto s = synth::generate(so);
     std::cout << fmt::format("gate exact: fixture — embedded data seed {}, {}x{}, cityscapes {} train / {} val, acdc "
-                             "{} per condition — rendered into {} ({:.1f}s)\n",
+                             "{} per condition, a2d2 {} scenes x {} frames — rendered into {} ({:.1f}s)\n",
                              so.seed, so.width, so.height, so.train_images, so.val_images, so.acdc_val_per_condition,
-                             o.data_root.string(), s.wall_seconds);
+                             so.a2d2.scenes, so.a2d2.frames, data_root.string(), s.wall_seconds);
   }
-  RunData data;
-  const Plan plan = make_plan(p, o, data);
-  install_stop_handler();
-  const LocalOutcome run = run_local(plan, [&](size_t i) {
-    run_cell(p, data, CellSpec::from_json(plan.cells[i].spec), o);
-  });
-  if (!run.first_error.empty()) {
-    std::cout << fmt::format("FAIL (exit 1): a cell of the gate's grid failed: {}\n", run.first_error);
+  rendered.insert(data_root);
+
+  std::vector<fs::path> fresh;
+  std::string failed;
+  if (pretrain) {
+    const fs::path cell = run_pretrain_baseline_cell(pretrain_gate_options(b, g, data_root, out, threads), failed);
+    if (!cell.empty()) fresh.push_back(cell);
+  } else {
+    RunOptions o;
+    o.protocol = b.protocol;
+    o.scale = b.scale;
+    o.inits = b.grid.at("inits").get<std::vector<std::string>>();
+    o.finetune_modes = b.grid.at("finetune_modes").get<std::vector<std::string>>();
+    o.seeds = b.grid.at("seeds").get<std::vector<int64_t>>();
+    o.threads = threads;
+    o.data_root = data_root;
+    o.out = out;
+    o.force = !g.reuse;
+    o.command_line = command_line();
+    const Protocol p = resolve_protocol(o);
+    RunData data;
+    const Plan plan = make_plan(p, o, data);
+    install_stop_handler();
+    const LocalOutcome run = run_local(plan, [&](size_t i) {
+      run_cell(p, data, CellSpec::from_json(plan.cells[i].spec), o);
+    });
+    failed = run.first_error;
+    for (size_t i = 0; i < plan.cells.size(); ++i) fresh.push_back(plan.bundle_dir(i));
+  }
+  if (!failed.empty()) {
+    std::cout << fmt::format("FAIL (exit 1): a cell of baseline {}'s grid failed: {}\n", name, failed);
     return 1;
   }
-  std::vector<fs::path> fresh;
-  for (size_t i = 0; i < plan.cells.size(); ++i) fresh.push_back(plan.bundle_dir(i));
 
   if (g.update) {
-    b.fingerprint = p.fingerprint();
-    const auto changes = gate::write_exact_baseline(b, fresh);
+    b.fingerprint = fingerprint;
+    const auto changes =
+        pretrain ? gate::write_pretrain_baseline(b, fresh) : gate::write_exact_baseline(b, fresh);
     std::cout << fmt::format("gate exact: baseline {} rewritten from this run ({} cells); what changed:\n", name,
                              fresh.size());
     for (const auto& l : changes) std::cout << "  " << l << "\n";
@@ -148,11 +267,18 @@ int gate_exact(const GateOptions& g) {
     return 0;
   }
 
-  const gate::ExactResult r = gate::compare_exact(b, fresh);
+  const gate::ExactResult r = pretrain ? gate::compare_pretrain_exact(b, fresh) : gate::compare_exact(b, fresh);
   const json fresh_kp = read_json(fresh.front() / "provenance.json").value("kernel_path", json());
   if (r.kernel_difference.empty())
     std::cout << fmt::format("gate exact: kernel path is the baseline's ({}): every byte must match\n",
                              kernel_summary(fresh_kp));
+  else if (pretrain)
+    std::cout << fmt::format(
+        "gate exact: kernel path differs from the baseline's ({}), so bit-identical results are not expected; "
+        "falling back to the baseline's tolerance: losses, temperature, gradient norms and each encoder tensor's "
+        "norm within {:.1e} relative, at most {} val quer{} changing per Recall@K ({})\n",
+        r.kernel_difference, b.pretrain_tolerance.relative, b.pretrain_tolerance.retrieval_queries,
+        b.pretrain_tolerance.retrieval_queries == 1 ? "y" : "ies", b.pretrain_tolerance.why);
   else
     std::cout << fmt::format(
         "gate exact: kernel path differs from the baseline's ({}), so bit-identical results are not expected; "
@@ -165,10 +291,13 @@ int gate_exact(const GateOptions& g) {
     bad += ok ? 0 : 1;
     std::string state = c.identical ? "identical" : ok ? "within tolerance" : "DIFFERS";
     if (!c.found) state = "MISSING";
-    std::cout << fmt::format("gate exact: cell {}: {}{}\n", c.cell_id, state,
-                             c.identical ? fmt::format(" (metrics.json, {} images of evidence, {} train-log lines)",
-                                                       c.images_compared, c.log_lines_compared)
-                                         : "");
+    const std::string compared =
+        pretrain ? fmt::format(" (metrics.json, {} epochs of pretrain_log.jsonl, {} train-log steps, {} exported "
+                               "encoder(s) by sha256)",
+                               c.epochs_compared, c.log_lines_compared, c.encoders_compared)
+                 : fmt::format(" (metrics.json, {} images of evidence, {} train-log lines)", c.images_compared,
+                               c.log_lines_compared);
+    std::cout << fmt::format("gate exact: cell {}: {}{}\n", c.cell_id, state, c.identical ? compared : "");
     for (const auto& l : c.lines) std::cout << "  " << l << "\n";
   }
   if (bad == 0) {
@@ -180,6 +309,20 @@ int gate_exact(const GateOptions& g) {
                            "`clcp-bench gate --tier exact --update` and commit {} in the same commit.\n",
                            bad, r.cells.size(), name, dir.string());
   return 1;
+}
+
+int gate_exact(const GateOptions& g) {
+  const auto names = exact_baselines(g);
+  const fs::path work = g.work.empty() ? fs::temp_directory_path() / "clcp-bench-gate" : g.work;
+  std::set<fs::path> rendered;
+  std::vector<std::string> failed;
+  for (const auto& name : names)
+    if (gate_exact_one(g, name, work, rendered) != 0) failed.push_back(name);
+  if (names.size() > 1)
+    std::cout << fmt::format("gate exact: {} of {} baselines {}{}\n", names.size() - failed.size(), names.size(),
+                             g.update ? "rewritten" : "pass",
+                             failed.empty() ? "" : fmt::format("; FAILED: {}", fmt::join(failed, ", ")));
+  return failed.empty() ? 0 : 1;
 }
 
 std::string value_str(const std::string& key, double v) {
@@ -297,17 +440,18 @@ int gate_stat(const GateOptions& g) {
 void add_gate(CLI::App& app) {
   auto* cmd = app.add_subcommand(
       "gate",
-      "Regression gate. --tier exact: run the ci scale of dg_acdc on the embedded data and compare metrics.json, the "
-      "per-image evidence and the train log with baselines/regression/dg_acdc-ci (bit-identical where the kernel path "
-      "is the baseline's, the stated tolerance otherwise). --tier stat BUNDLES…: compare finished runs of a reference "
+      "Regression gate. --tier exact: run the ci scale of dg_acdc and the ci pretraining of clcp_a2d2 on the embedded "
+      "data and compare metrics.json, the per-image evidence, the pretraining epochs, the train logs and the exported "
+      "encoder with baselines/regression/dg_acdc-ci and clcp_a2d2-ci (bit-identical where the kernel path is the "
+      "baseline's, the stated tolerance otherwise). --tier stat BUNDLES…: compare finished runs of a reference "
       "init with a stored distribution (one-sided tests for a regression and for a suspicious improvement). Exit "
       "code 0 pass, 1 regression, 2 usage or input error.");
   auto g = std::make_shared<GateOptions>();
   cmd->add_option("--tier", g->tier, "exact or stat")->required()->check(CLI::IsMember({"exact", "stat"}));
   cmd->add_option("bundles", g->bundles, "stat tier: finished result bundles, or folders holding them");
   cmd->add_option("--baseline", g->baseline,
-                  "baseline name in the baselines folder (default dg_acdc-ci for exact, dg_acdc-smoke-random for "
-                  "stat)");
+                  "baseline name in the baselines folder (default: every exact baseline there for exact, "
+                  "dg_acdc-smoke-random for stat)");
   cmd->add_option("--baselines-dir", g->baselines_dir, "folder of the regression baselines")->capture_default_str();
   cmd->add_option("--work", g->work, "exact tier: work folder for the fixture data and the fresh run (default: a "
                                      "folder in the system's temp dir)");

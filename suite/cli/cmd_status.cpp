@@ -3,6 +3,7 @@
 // squeue only adds the Slurm task of a submitted plan (suite/exec/slurm.hpp).
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <iostream>
 #include <set>
@@ -60,7 +61,24 @@ std::string duration(double s) {
   return fmt::format("{}s", t);
 }
 
+std::string pretrain_detail(const CellProgress& c) {
+  if (c.state == "done")
+    return std::isfinite(c.val_loss) ? fmt::format("pretraining: val loss {:.4f}, R@1 image→lidar {:.3f}", c.val_loss,
+                                                   c.recall_at_1)
+                                     : "";
+  if (c.state == "running" && c.stage == "pretrain")
+    return fmt::format("pretrain epoch {}/{} (step {}), {} epoch(s) checkpointed, ETA {} (status updated {})",
+                       std::max<int64_t>(c.epoch, 0) + 1, c.epochs, c.step, c.epochs_done, duration(c.eta_s),
+                       c.updated);
+  if (c.state == "running") return fmt::format("{} (status updated {})", c.stage, c.updated);
+  if (c.state == "interrupted")
+    return fmt::format("after {} of {} epochs: {}; the same command resumes it", c.epochs_done, c.epochs, c.error);
+  if (c.state == "failed") return fmt::format("{}: {}", c.stage, c.error);
+  return "";
+}
+
 std::string detail(const CellProgress& c) {
+  if (c.pretrain) return pretrain_detail(c);
   if (c.state == "done")
     return std::isfinite(c.miou_source)
                ? fmt::format("mIoU Cityscapes {:.2f}, ACDC {:.2f}", c.miou_source * 100, c.miou_target * 100)
@@ -124,7 +142,10 @@ void add_status(CLI::App& app) {
       std::vector<std::string> lines;
       for (size_t i = 0; i < plan.cells.size(); ++i) {
         const auto& cell = plan.cells[i];
-        const CellProgress c = read_cell_progress(pf.protocol_dir / cell.id);
+        // A pretraining cell's bundle belongs to its own protocol (Plan::bundle_dir): OUT/<that protocol>/<id>,
+        // found next to this plan's protocol folder wherever the results folder is now.
+        const fs::path rel = plan.bundle_dir(i).lexically_relative(plan.protocol_dir());
+        const CellProgress c = read_cell_progress((pf.protocol_dir / rel).lexically_normal());
         ++counts[c.state];
         std::string line = fmt::format("  {:<12} {:<40} {}", c.state, cell.id, detail(c));
         if (const auto it = slurm.find(i); it != slurm.end())

@@ -299,11 +299,20 @@ ExactBaseline read_exact_baseline(const fs::path& dir) {
     b.scale = j.at("scale");
     b.fingerprint = j.at("fingerprint");
     b.grid = j.at("grid");
+    b.kind = j.value("kind", "finetune");
+    if (b.kind != "finetune" && b.kind != "pretrain")
+      fail("{}: kind \"{}\": expected \"finetune\" or \"pretrain\"", file.string(), b.kind);
     b.fixture = j.at("fixture");
     const json& t = j.at("tolerance");
-    b.tolerance.miou_points = t.at("mIoU_points");
-    b.tolerance.image_changed_fraction = t.at("image_changed_fraction");
-    b.tolerance.why = t.value("why", "");
+    if (b.kind == "pretrain") {
+      b.pretrain_tolerance.relative = t.at("relative");
+      b.pretrain_tolerance.retrieval_queries = t.at("retrieval_queries");
+      b.pretrain_tolerance.why = t.value("why", "");
+    } else {
+      b.tolerance.miou_points = t.at("mIoU_points");
+      b.tolerance.image_changed_fraction = t.at("image_changed_fraction");
+      b.tolerance.why = t.value("why", "");
+    }
     b.provenance = j.at("provenance");
     b.cells = j.at("cells").get<std::vector<std::string>>();
   } catch (const json::exception& e) {
@@ -354,6 +363,39 @@ ExactResult compare_exact(const ExactBaseline& baseline, const std::vector<fs::p
   return r;
 }
 
+json baseline_record(const ExactBaseline& meta, const std::vector<std::string>& cells, const fs::path& first_bundle) {
+  const json prov = read_json(first_bundle / "provenance.json");
+  json p = json::object();
+  for (const char* k : {"git_commit", "git_dirty", "build_type", "compiler", "libtorch_version", "cpu", "kernel_path"})
+    p[k] = prov.value(k, json());
+  p["date"] = utc_now_iso();
+  const json tolerance = meta.kind == "pretrain"
+                             ? json{{"relative", meta.pretrain_tolerance.relative},
+                                    {"retrieval_queries", meta.pretrain_tolerance.retrieval_queries},
+                                    {"why", meta.pretrain_tolerance.why}}
+                             : json{{"mIoU_points", meta.tolerance.miou_points},
+                                    {"image_changed_fraction", meta.tolerance.image_changed_fraction},
+                                    {"why", meta.tolerance.why}};
+  json record = {{"schema", kRegressionSchema},
+                 {"tier", "exact"},
+                 {"name", meta.name},
+                 {"protocol", meta.protocol},
+                 {"scale", meta.scale},
+                 {"fingerprint", meta.fingerprint},
+                 {"grid", meta.grid},
+                 {"fixture", meta.fixture},
+                 {"tolerance", tolerance},
+                 {"provenance", p},
+                 {"cells", cells}};
+  if (meta.kind != "finetune") record["kind"] = meta.kind;  // a finetune baseline reads as before
+  return record;
+}
+
+void swap_in_baseline(const ExactBaseline& meta, const fs::path& fresh) {
+  fs::remove_all(meta.dir);
+  fs::rename(fresh, meta.dir);
+}
+
 std::vector<std::string> write_exact_baseline(const ExactBaseline& meta, const std::vector<fs::path>& bundles) {
   if (bundles.empty()) fail("gate --update: no finished bundles to write into {}", meta.dir.string());
   for (const auto& b : bundles) check_bundle_readable(b);
@@ -386,28 +428,8 @@ std::vector<std::string> write_exact_baseline(const ExactBaseline& meta, const s
       write_atomic(dst / "evidence" / (name + ".jsonl"), read_file(b / "evidence" / (name + ".jsonl")));
     write_atomic(dst / "train_log.jsonl", train_log_text(read_train_log(b / "train_log.jsonl")));
   }
-  const json prov = read_json(bundles.front() / "provenance.json");
-  json p = json::object();
-  for (const char* k : {"git_commit", "git_dirty", "build_type", "compiler", "libtorch_version", "cpu", "kernel_path"})
-    p[k] = prov.value(k, json());
-  p["date"] = utc_now_iso();
-  const json record = {{"schema", kRegressionSchema},
-                       {"tier", "exact"},
-                       {"name", meta.name},
-                       {"protocol", meta.protocol},
-                       {"scale", meta.scale},
-                       {"fingerprint", meta.fingerprint},
-                       {"grid", meta.grid},
-                       {"fixture", meta.fixture},
-                       {"tolerance",
-                        {{"mIoU_points", meta.tolerance.miou_points},
-                         {"image_changed_fraction", meta.tolerance.image_changed_fraction},
-                         {"why", meta.tolerance.why}}},
-                       {"provenance", p},
-                       {"cells", ids}};
-  write_json_atomic(tmp / "baseline.json", record);
-  fs::remove_all(meta.dir);
-  fs::rename(tmp, meta.dir);
+  write_json_atomic(tmp / "baseline.json", baseline_record(meta, ids, bundles.front()));
+  swap_in_baseline(meta, tmp);
   return changes;
 }
 

@@ -7,10 +7,12 @@
 // image_changed_fraction of its labelled pixels).
 //
 // A baseline is a folder, baselines/regression/<name>/:
-//   baseline.json   {"schema": "clcp-bench/regression/1", "tier": "exact", "name", "protocol", "scale",
+//   baseline.json   {"schema": "clcp-bench/regression/1", "tier": "exact", "kind" ("finetune", the default, or
+//                    "pretrain": suite/gate/pretrain_exact.hpp), "name", "protocol", "scale",
 //                    "fingerprint" (protocol fingerprint), "grid": {"inits", "finetune_modes", "seeds"},
-//                    "fixture": {"synth": SynthOptions as in SYNTH.json}, "tolerance": {"mIoU_points",
-//                    "image_changed_fraction", "why"}, "provenance": {"git_commit", "git_dirty", "build_type",
+//                    "fixture": {"synth": SynthOptions as in SYNTH.json, with "a2d2": A2D2SynthOptions (absent:
+//                    the generator's defaults)}, "tolerance": {"mIoU_points", "image_changed_fraction", "why"} (a
+//                    pretrain baseline: {"relative", "retrieval_queries", "why"}), "provenance": {"git_commit", "git_dirty", "build_type",
 //                    "compiler", "libtorch_version", "cpu", "kernel_path", "date"}, "cells": [cell ids]}
 //   <cell id>/      spec.json, metrics.json and evidence/*.jsonl as the bundle has them; train_log.jsonl with only
 //                   the deterministic fields
@@ -30,12 +32,22 @@ struct ExactTolerance {
   std::string why;                      ///< how the numbers were chosen (shown when the tolerance is used)
 };
 
+/// The tolerance of a pretraining baseline on another kernel path (pretrain_exact.hpp).
+struct PretrainTolerance {
+  double relative = 1e-3;    ///< |Δ| / |baseline| for losses, temperature, τ, gradient norms, each tensor's L2 norm
+  int retrieval_queries = 1; ///< per Recall@K: at most this many val queries may change (|Δ R@K| · gallery);
+                             ///< mean and median rank within this many ranks
+  std::string why;
+};
+
 struct ExactBaseline {
   std::filesystem::path dir;
+  std::string kind = "finetune";  ///< "finetune" (a protocol's finetune grid) or "pretrain" (a pretraining cell)
   std::string name, protocol, scale, fingerprint;
   nlohmann::json grid;        ///< {"inits", "finetune_modes", "seeds"}
   nlohmann::json fixture;     ///< {"synth": {...}}
-  ExactTolerance tolerance;
+  ExactTolerance tolerance;            ///< kind finetune
+  PretrainTolerance pretrain_tolerance; ///< kind pretrain
   nlohmann::json provenance;  ///< as described above
   std::vector<std::string> cells;
 };
@@ -52,6 +64,8 @@ struct CellDiff {
   bool within_tolerance = true; ///< the tolerance check (meaningful when the kernel path differs)
   size_t images_compared = 0;    ///< evidence lines compared, over all evidence files
   size_t log_lines_compared = 0; ///< train_log.jsonl lines compared
+  size_t epochs_compared = 0;    ///< pretrain: pretrain_log.jsonl epochs compared
+  size_t encoders_compared = 0;  ///< pretrain: exported encoders compared
   std::vector<std::string> lines;
 };
 
@@ -74,6 +88,14 @@ ExactResult compare_exact(const ExactBaseline& baseline, const std::vector<std::
 /// compare_exact on the old files, "new baseline" when there was none).
 std::vector<std::string> write_exact_baseline(const ExactBaseline& meta,
                                               const std::vector<std::filesystem::path>& bundles);
+
+/// baseline.json for `meta` with these cell ids; provenance from `first_bundle`'s provenance.json, dated now.
+nlohmann::json baseline_record(const ExactBaseline& meta, const std::vector<std::string>& cells,
+                               const std::filesystem::path& first_bundle);
+
+/// Replaces meta.dir by the folder `fresh` (written completely beforehand), so a failure never leaves half a
+/// baseline.
+void swap_in_baseline(const ExactBaseline& meta, const std::filesystem::path& fresh);
 
 /// Checks that a bundle the gate reads is complete and readable: status "done", spec.json, metrics.json,
 /// train_log.jsonl and both evidence files present. This is the one place the gate accepts a bundle: the

@@ -1,5 +1,6 @@
 #include "suite/results/cell_progress.hpp"
 
+#include <cmath>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
@@ -48,6 +49,17 @@ CellProgress read_cell_progress(const fs::path& dir) {
   if (std::isfinite(max_iters)) c.max_iters = static_cast<int64_t>(max_iters);
   const json log = last_line(dir / "train_log.jsonl");
   if (log.is_object() && log.contains("iter") && log["iter"].is_number_integer()) c.iter = log["iter"].get<int64_t>();
+  c.pretrain = spec.is_object() && spec.value("kind", "") == "pretrain";
+  if (c.pretrain) {
+    const double epochs = number_at(spec, {"recipe", "train", "epochs"});
+    if (std::isfinite(epochs)) c.epochs = static_cast<int64_t>(epochs);
+    const double e = number_at(log, {"epoch"}), s = number_at(log, {"step"});
+    if (std::isfinite(e)) c.epoch = static_cast<int64_t>(e);
+    if (std::isfinite(s)) c.step = static_cast<int64_t>(s);
+    std::ifstream in(dir / "pretrain_log.jsonl");
+    for (std::string line; std::getline(in, line);)
+      if (json::parse(line, nullptr, false).is_object()) ++c.epochs_done;
+  }
 
   if (!fs::exists(dir / "status.json")) {
     c.state = "interrupted";
@@ -68,6 +80,24 @@ CellProgress read_cell_progress(const fs::path& dir) {
     const double rate = number_at(log, {"images_per_s"});
     if (std::isfinite(rate) && rate > 0 && std::isfinite(batch) && c.max_iters > 0)
       c.eta_s = static_cast<double>(c.max_iters - c.iter) * batch / rate;
+  }
+  if (c.pretrain) {
+    if (c.state == "running" && c.stage == "pretrain" && c.epochs > 0) {
+      std::ifstream in(dir / "pretrain_log.jsonl");
+      double seconds = 0;
+      int64_t timed = 0;
+      for (std::string line; std::getline(in, line);) {
+        const double s = number_at(json::parse(line, nullptr, false), {"speed", "epoch_s"});
+        if (std::isfinite(s)) seconds += s, ++timed;
+      }
+      if (timed > 0) c.eta_s = static_cast<double>(c.epochs - c.epochs_done) * seconds / static_cast<double>(timed);
+    }
+    if (c.state == "done") {
+      const json m = parse_file(dir / "metrics.json");
+      c.val_loss = number_at(m, {"final", "val_loss"});
+      c.recall_at_1 = number_at(m, {"final", "retrieval", "image_to_lidar", "R@1"});
+    }
+    return c;
   }
   if (c.state == "done") {
     const json m = parse_file(dir / "metrics.json");
