@@ -54,7 +54,9 @@ TEST_CASE("the smoke scale shrinks iterations and sizes but keeps the recipe str
   CHECK(smoke.inference.resize_scale == std::array<int64_t, 2>{512, 256});
   CHECK(smoke.pipeline.crop == full.pipeline.crop);
   CHECK(smoke.lr == full.lr);
-  CHECK(smoke.inits == std::vector<std::string>{"random"});
+  // random against CLCP pretrained on the embedded pairs (clcp_a2d2 smoke), at two epochs, backbone frozen.
+  CHECK(smoke.inits == std::vector<std::string>{"random", "clcp-b16-lin@ep3", "clcp-b16-lin@ep7"});
+  CHECK(smoke.finetune_modes == std::vector<std::string>{"frozen"});
   CHECK(smoke.fingerprint() != full.fingerprint());
 }
 
@@ -88,8 +90,9 @@ TEST_CASE("a scale override of a key the protocol does not have is an error") {
 }
 
 TEST_CASE("an unknown protocol or scale names what exists") {
-  CHECK(error_of([] { load_protocol("nope", "full"); }).find("known protocols: dg_acdc") != std::string::npos);
-  CHECK(error_of([] { load_protocol("dg_acdc", "huge"); }).find("full, smoke") != std::string::npos);
+  CHECK(error_of([] { load_protocol("nope", "full"); }).find("known protocols: clcp_a2d2, dg_acdc, dg_acdc_clcp") !=
+        std::string::npos);
+  CHECK(error_of([] { load_protocol("dg_acdc", "huge"); }).find("ci, full, smoke") != std::string::npos);
 }
 
 TEST_CASE("a value of the wrong type is an error naming the key") {
