@@ -8,6 +8,10 @@
 // fsync'ed but not yet renamed, renamed into place), "append:<path>:half" (append_line: half a line written),
 // "iteration:<t>:forward" (finetune, after the forward of 0-based iteration t), "eval:<split>:<i>" (after image i of
 // a split is evaluated).
+//
+// CLCP_FAULT_NAN selects points the same way for fault_nan(): the selected one reports true once, and the caller
+// replaces its value by NaN — the pretraining loss's divergence check is tested this way, without hoping that a
+// learning rate diverges. Point names: "pretrain:loss" (every training step's loss, in order).
 #pragma once
 #include <string_view>
 
@@ -15,5 +19,8 @@ namespace clcp {
 
 /// SIGKILLs the process when CLCP_FAULT_KILL selects this point (see above); otherwise returns at once.
 void fault_point(std::string_view name);
+
+/// True exactly once, at the point CLCP_FAULT_NAN selects (see above); false in every real run.
+bool fault_nan(std::string_view name);
 
 }  // namespace clcp

@@ -9,6 +9,7 @@
 #include "models/clcp/info_nce.hpp"
 #include "models/state_dict.hpp"
 #include "suite/core/error.hpp"
+#include "suite/core/fault.hpp"
 #include "suite/core/fsio.hpp"
 #include "suite/pretrain/pretrain_checkpoint.hpp"
 #include "suite/pretrain/retrieval.hpp"
@@ -200,7 +201,7 @@ PretrainResult pretrain(ClcpModelImpl& model, const PairSource& train, const Pai
       t_network += lidar.last_timing.network_s;
       t = Clock::now();
       const auto loss = info_nce(zi, zl, logit_scale(temperature, form));
-      const double loss_v = loss.item<double>();
+      const double loss_v = fault_nan("pretrain:loss") ? std::nan("") : loss.item<double>();
       t_loss += since(t);
       if (!std::isfinite(loss_v)) {
         const auto good = find_latest_pretrain_checkpoint(ckpt_dir);

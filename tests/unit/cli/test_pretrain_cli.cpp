@@ -150,3 +150,21 @@ TEST_CASE("pretraining and chained inits refuse bad input in one line", "[cli]")
   CHECK_THAT(few.output, Catch::Contains("A2D2 val split holds 8 pairs, fewer than one batch of 16"));
   fs::remove_all(out);
 }
+
+TEST_CASE("a NaN pretraining loss stops the cell with one line and keeps the last good epoch", "[cli]") {
+  // CLCP_FAULT_NAN (suite/core/fault.hpp) makes the 3rd step's loss NaN: epoch 1 step 0 at the ci scale (2 steps per
+  // epoch), after epoch 0 is checkpointed.
+  const fs::path out = fresh("nan");
+  const auto r = run_command("env CLCP_FAULT_NAN='pretrain:loss#3' " + std::string(CLCP_BENCH_EXE) + " " +
+                             pretrain_args(out));
+  INFO(r.output);
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.output, Catch::Contains("epoch 1 step 0: loss is NaN/Inf; last good epoch checkpoint kept at"));
+  CHECK_THAT(r.output, Catch::Contains("epoch_00.safetensors; lower the lr or check the data"));
+  const fs::path bundle = only_bundle(out / "clcp_a2d2");
+  REQUIRE(!bundle.empty());
+  CHECK(read_json(bundle / "status.json")["state"] == "failed");
+  CHECK(fs::exists(bundle / "checkpoints" / "epoch_00.safetensors"));
+  CHECK_FALSE(fs::exists(bundle / "metrics.json"));
+  fs::remove_all(out);
+}
