@@ -123,7 +123,8 @@ TEST_CASE("a changed pretraining value fails and names the epoch, the field, the
   CHECK_FALSE(r.passed());
   const std::string s = joined(d);
   INFO(s);
-  CHECK(s.find("pretrain_log.jsonl epoch 1: 2 field(s) changed (2 beyond the tolerance):") != std::string::npos);
+  // one query of four is within the 1-query retrieval tolerance; the val loss moved 0.7 %, beyond 1e-3
+  CHECK(s.find("pretrain_log.jsonl epoch 1: 2 field(s) changed (1 beyond the tolerance):") != std::string::npos);
   CHECK(s.find("retrieval.image_to_lidar.R@1 0.5 → 0.75 (+1 of 4 queries)") != std::string::npos);
   CHECK(s.find("val_loss 1.38 → 1.39 (Δ +0.01, 0.0072 relative)") != std::string::npos);
   CHECK(s.find("pretrain_log.jsonl epoch 0") == std::string::npos);  // epoch 0 did not change
