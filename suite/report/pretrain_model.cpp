@@ -52,8 +52,11 @@ PretrainRun read_pretrain_run(const fs::path& dir) {
            line_no, ex.what());
     }
   }
-  if (fs::exists(b.metrics_path()))
-    for (const auto& [name, file] : b.read_metrics().value("exports", json::object()).items()) r.exports.push_back(name);
+  if (fs::exists(b.metrics_path())) {
+    // Held in a local: items() of the temporary value() would dangle inside the range-for (before C++23).
+    const json exports = b.read_metrics().value("exports", json::object());
+    for (const auto& [name, file] : exports.items()) r.exports.push_back(name);
+  }
   return r;
 }
 

@@ -39,10 +39,14 @@ void stat_bundle(const fs::path& dir, int64_t seed, double src, double tgt, cons
 
 TEST_CASE("the exact gate passes on this build, names a changed golden count, and states the tolerance elsewhere") {
   const fs::path work = fs::temp_directory_path() / "clcp_gate_cli";
+  fs::remove_all(work);  // a bundle of an earlier build's fixture would be taken for this run's cell
   const auto pass = run_cli("gate --tier exact --work " + work.string());
   INFO(pass.output);
   REQUIRE(pass.exit_code == 0);
-  CHECK(pass.output.find("PASS: 1 cell(s) ") != std::string::npos);
+  // Every committed exact baseline: the finetune grid and the ci pretraining.
+  CHECK(pass.output.find("PASS: 1 cell(s) identical to baseline dg_acdc-ci") != std::string::npos);
+  CHECK(pass.output.find("PASS: 1 cell(s) identical to baseline clcp_a2d2-ci") != std::string::npos);
+  CHECK(pass.output.find("gate exact: 2 of 2 baselines pass") != std::string::npos);
 
   // A copy of the baseline on this run's kernel path, with one golden count changed: the gate must fail and say where.
   const fs::path copy = fs::temp_directory_path() / "clcp_gate_cli_baselines";
