@@ -199,6 +199,30 @@ mstch::map pretraining_ctx(const ReportModel& model, const Fmt& F, const RenderO
   return mstch::map{{"runs", runs}, {"figures", figures}};
 }
 
+// A paired Δ as "+0.17 [+0.11, +0.22]" (scale: 100 for mIoU fractions → points, 1 for rPD) and its verdict.
+mstch::map delta_ctx(const Fmt& F, const stats::Delta& d, double scale, int decimals) {
+  const auto& e = d.delta;
+  const std::string ci = std::isfinite(e.lo) && std::isfinite(e.hi)
+                             ? "[" + F.signed_num(e.lo * scale, decimals) + ", " + F.signed_num(e.hi * scale, decimals) + "]"
+                             : "";
+  return mstch::map{{"delta", F.signed_num(e.value * scale, decimals)}, {"ci", ci},
+                    {"verdict", F.esc(d.verdict.empty() ? std::string("–") : d.verdict)}};
+}
+
+mstch::array paired_ctx(const Comparison& c, const Fmt& F) {
+  mstch::array rows;
+  for (const PairedRow& p : c.paired)
+    rows.push_back(mstch::map{{"experiment", F.esc(p.experiment)},
+                              {"reference", F.esc(p.reference)},
+                              {"seeds", std::to_string(p.seeds)},
+                              {"has_note", !p.note.empty()},
+                              {"note", F.esc(p.note)},
+                              {"cs", delta_ctx(F, p.miou_source, 100, 2)},
+                              {"acdc", delta_ctx(F, p.miou_target, 100, 2)},
+                              {"rpd", delta_ctx(F, p.rpd, 1, 3)}});
+  return rows;
+}
+
 mstch::map comparison_ctx(const ReportModel& model, size_t index, const Fmt& F, const RenderOptions& o) {
   const Comparison& c = model.comparisons[index];
   mstch::array conds, groups, clcp_groups, runs, classes, group_names, figures;
@@ -265,6 +289,9 @@ mstch::map comparison_ctx(const ReportModel& model, size_t index, const Fmt& F, 
       {"conditions", conds},
       {"groups", groups},
       {"has_clcp", !clcp_groups.empty()},
+      {"has_paired", !c.paired.empty()},
+      {"reference", F.esc(c.reference)},
+      {"paired", paired_ctx(c, F)},
       {"clcp_groups", clcp_groups},
       {"runs", runs},
       {"classes", classes},

@@ -11,6 +11,7 @@
 
 #include "suite/core/error.hpp"
 #include "suite/core/fsio.hpp"
+#include "suite/report/paired.hpp"
 #include "suite/data/labels.hpp"
 #include "suite/results/bundle.hpp"
 #include "suite/results/cell_lock.hpp"
@@ -315,8 +316,10 @@ ReportModel build_report_model(const std::vector<fs::path>& bundle_dirs, const R
       c.groups.back().runs.push_back(i);
     }
     // Numbers per group: bootstrap summary from the evidence (stats), per-class mean ± sd from metrics.json.
+    std::vector<std::vector<fs::path>> dirs_of_group;
+    dirs_of_group.reserve(c.groups.size());
     for (GroupRow& g : c.groups) {
-      std::vector<fs::path> group_dirs;
+      std::vector<fs::path>& group_dirs = dirs_of_group.emplace_back();
       for (size_t i : g.runs)
         if (!items[i].dir.empty()) group_dirs.push_back(items[i].dir);
       std::vector<double> src, tgt, rpd;
@@ -356,6 +359,7 @@ ReportModel build_report_model(const std::vector<fs::path>& bundle_dirs, const R
       }
       if (model.baseline) g.baseline = match_baseline(*model.baseline, g);
     }
+    add_paired_rows(c, dirs_of_group, opts.bootstrap, opts.allow_unverified);
     model.comparisons.push_back(std::move(c));
   }
   if (model.baseline) {

@@ -21,6 +21,7 @@
 #include "suite/report/pretrain_model.hpp"
 #include "suite/stats/baselines.hpp"
 #include "suite/stats/bootstrap.hpp"
+#include "suite/stats/compare.hpp"
 
 namespace clcp {
 
@@ -58,12 +59,24 @@ struct GroupRow {
   std::string note;                              ///< e.g. why a CI is missing
 };
 
+/// One group against the section's reference group of the same finetune mode (suite/report/paired.hpp), paired by
+/// seed and image as `clcp-bench compare` (suite/stats/compare.hpp): Δ = this group − the reference, with the
+/// percentile bootstrap CI and the verdict (better: CI above 0, worse: below, else inconclusive).
+struct PairedRow {
+  std::string experiment, reference;            ///< GroupRow::experiment of each side
+  int64_t seeds = 0;                            ///< paired seeds
+  stats::Delta miou_source, miou_target, rpd;   ///< mIoU as fractions 0..1, rPD as a ratio
+  std::string note;                             ///< why there is no Δ (e.g. no seed on both sides); else ""
+};
+
 /// Everything that shares one protocol fingerprint.
 struct Comparison {
   std::string fingerprint, protocol, scale;
   std::vector<std::string> conditions;  ///< ACDC conditions, e.g. fog, night, rain, snow
   std::vector<RunRow> runs;             ///< every planned run, by (init, mode, seed)
   std::vector<GroupRow> groups;         ///< by init, then full before frozen
+  std::string reference;                ///< init the paired rows compare against ("random", else "imagenet"; "" none)
+  std::vector<PairedRow> paired;        ///< every other group with a reference group of its finetune mode
   bool has_clcp() const;
 };
 

@@ -224,3 +224,35 @@ TEST_CASE("the HTML report is one self-contained file: inline SVG plots, inline 
   CHECK_FALSE(has(html, "src="));
   fs::remove_all(root);
 }
+
+TEST_CASE("the report's paired rows are clcp-bench compare's numbers against the reference init of the same mode") {
+  const fs::path root = fs::temp_directory_path() / "clcp_report_paired";
+  const auto d = fixtures::make_demo(root);
+  const auto model = clcp::build_report_model(d.bundles, demo_options(d));
+  REQUIRE(model.comparisons.size() >= 1);
+  const clcp::Comparison& c = model.comparisons[0];
+  CHECK(c.reference == "imagenet");  // no random init in the demo: the thesis's baseline
+  const auto row = std::find_if(c.paired.begin(), c.paired.end(), [](const auto& p) { return p.experiment == "clcp@ep19"; });
+  REQUIRE(row != c.paired.end());
+  CHECK(row->reference == "imagenet");  // the full-finetuning group, not "imagenet (fb)"
+  CHECK(row->seeds == 1);               // clcp@ep19 has seed 0 only
+  // The same bundles through the compare command's function: identical numbers and verdicts.
+  std::vector<fs::path> a, b;
+  for (const auto& dir : d.bundles) {
+    const auto spec = clcp::read_json(dir / "spec.json");
+    if (spec["fingerprint"] != c.fingerprint || spec["finetune_mode"] != "full") continue;
+    if (spec["init"] == "imagenet") a.push_back(dir);
+    if (spec["init"] == "clcp@ep19") b.push_back(dir);
+  }
+  clcp::stats::CompareOptions co;
+  co.bootstrap = demo_options(d).bootstrap;
+  const auto r = clcp::stats::compare(a, b, co);
+  CHECK(row->miou_source.delta.value == r.miou_source.delta.value);
+  CHECK(row->miou_target.delta.lo == r.miou_target.delta.lo);
+  CHECK(row->rpd.delta.hi == r.rpd.delta.hi);
+  CHECK(row->miou_target.verdict == r.miou_target.verdict);
+  CHECK(row->miou_source.delta.value == Approx(0.55 - 0.60));  // made with mIoU source 0.55 against seed 0's 0.60
+  CHECK(row->miou_source.verdict == "worse");
+  for (const auto& p : c.paired) CHECK(p.experiment.rfind("imagenet", 0) != 0);  // the reference is not paired with itself
+  fs::remove_all(root);
+}
