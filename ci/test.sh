@@ -18,6 +18,7 @@ case "${CLCP_TEST_TIER:-}" in
     ninja -C build/debug-sanitize -j"$(nproc)"
     printf '\n[test] running the unit tests under ASan + UBSan (parity oracles left out)\n' >&2
     cd build/debug-sanitize
+    rm -rf test-tmp
     # halt_on_error: a UBSan report fails the test as an ASan one does. LeakSanitizer: suppressions name the
     # process-lifetime allocations of LibTorch and OpenCV (not of our code).
     export ASAN_OPTIONS=abort_on_error=1:detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
@@ -28,6 +29,8 @@ esac
 bash ci/setup.sh
 printf '\n[test] running the test suite (ctest)\n' >&2
 cd build/release
+# The tests' scratch folders (tests/catch_main.cpp) live here; clear what a killed test may have left last time.
+rm -rf test-tmp slurm-test
 # Default tier: everything but the tests labelled "full". CLCP_TEST_TIER=full adds them: the [visual] report
 # checks (headless Chromium screenshot, pdflatex + pdftoppm; images in build/release/visual/). The default tier
 # includes the exact regression gate (cli: "the exact gate passes on this build …", clcp-bench gate --tier exact

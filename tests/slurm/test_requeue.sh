@@ -65,3 +65,5 @@ echo "----- log of the self-requeued task (cell $id1):"
 grep -E "^===|resuming|interrupted" "$sub/logs/$id1.log"
 echo "----- log of the task requeued from outside (cell $id0):"
 grep -E "^===|resuming" "$sub/logs/$id0.log"
+# Passed: the bundles (checkpoints of 100 MB and more) go; a failure keeps them for inspection.
+rm -rf "$T" "$W/grid"

@@ -30,6 +30,13 @@ struct TempDir {
   }
 };
 
+/// The temp folder shared by every test process (CLCP_TEST_SHARED_TMP, set by tests/catch_main.cpp; the
+/// per-process scratch folder that temp_directory_path() returns is removed when its process exits).
+inline std::filesystem::path shared_test_tmp() {
+  const char* d = std::getenv("CLCP_TEST_SHARED_TMP");
+  return d && *d ? std::filesystem::path(d) : std::filesystem::temp_directory_path();
+}
+
 inline bool python_available() { return std::filesystem::exists(CLCP_VENV_PYTHON); }
 
 /// Writes `code` to dir/snippet.py and runs it; returns the exit status (0 = success). Output goes to dir/log.txt,
@@ -47,14 +54,14 @@ inline std::string read_log(const std::filesystem::path& dir) {
 }
 
 /// The folder of files written by fixture script `code`, created on first use and kept under the temp dir as
-/// <tag>_<hash of code>, so the per-test-case processes CTest starts reuse it; "" when the venv's Python is
+/// shared_test_tmp()/<tag>_<hash of code>, so the per-test-case processes CTest starts reuse it; "" when the venv's Python is
 /// unavailable. Throws std::runtime_error with the script's log when it fails.
 inline std::filesystem::path cached_python_fixtures(const std::string& tag, const std::string& code) {
   namespace fs = std::filesystem;
   if (!python_available()) return fs::path();
-  const fs::path dir = fs::temp_directory_path() / (tag + "_" + std::to_string(std::hash<std::string>{}(code)));
+  const fs::path dir = shared_test_tmp() / (tag + "_" + std::to_string(std::hash<std::string>{}(code)));
   if (fs::exists(dir / "DONE")) return dir;
-  TempDir scratch;
+  TempDir scratch;  // on the same file system as dir, so the rename below is atomic
   if (run_python(scratch.path, code) != 0) throw std::runtime_error("fixture script failed: " + read_log(scratch.path));
   std::ofstream(scratch.path / "DONE") << "ok\n";
   std::error_code ec;
