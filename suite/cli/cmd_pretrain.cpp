@@ -111,8 +111,7 @@ void add_pretrain(CLI::App& app) {
     const PretrainProtocol p = resolve_pretrain_protocol(*o);
     const int world = *nproc > 0 ? *nproc : env.world;
     if (*nproc > 0 && env.distributed())
-      fail("--nproc {}: this process already runs as {} (started by torchrun or srun); drop --nproc", *nproc,
-           env.describe());
+      fail("--nproc {}: torchrun or srun already started this process as {}; drop --nproc", *nproc, env.describe());
     if (world > 1 && p.batch_size % world != 0)
       fail("pretrain: batch size {} does not split into {} equal per-rank parts; use a number of ranks that divides "
            "train.batch_size",

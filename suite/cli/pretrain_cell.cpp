@@ -6,6 +6,7 @@
 #include <atomic>
 #include <chrono>
 #include <csignal>
+#include <cstdlib>
 #include <fstream>
 #include <thread>
 
@@ -22,6 +23,8 @@
 #include "suite/data/a2d2_manifest.hpp"
 #include "suite/data/pair_loader.hpp"
 #include "suite/data/synth/synth.hpp"
+#include "suite/dist/launch.hpp"
+#include "suite/dist/rank_env.hpp"
 #include "suite/pretrain/distributed.hpp"
 #include "suite/pretrain/pretrain.hpp"
 #include "suite/pretrain/pretrain_checkpoint.hpp"
@@ -198,8 +201,10 @@ fs::path run_pretrain_cell(const PretrainProtocol& p, const PretrainOptions& o, 
   prov["seed"] = spec.seed;
   prov["fingerprint"] = spec.fingerprint;
   if (world > 1)
-    prov["distributed"] = {{"world_size", world}, {"backend", comm->backend()}, {"negatives", o.negatives},
-                           {"launcher", dist::rank_env().source}};
+    prov["distributed"] = {{"world_size", world},
+                           {"backend", comm->backend()},
+                           {"negatives", o.negatives},
+                           {"launcher", std::getenv(dist::kStoreEnv) ? "clcp-bench --nproc" : dist::rank_env().source}};
   if (writer) b.write_provenance(prov);
   const auto t0 = std::chrono::steady_clock::now();
   try {

@@ -25,9 +25,11 @@ namespace {
 constexpr int kMaxRanks = 1024;
 pid_t g_children[kMaxRanks];
 std::atomic<int> g_count{0};
+volatile sig_atomic_t g_forwarded = 0;
 
 // Forwards the launcher's SIGINT/SIGTERM to every rank once (async-signal-safe: kill only).
 void forward(int sig) {
+  g_forwarded = 1;
   const int n = g_count.load();
   for (int i = 0; i < n; ++i)
     if (g_children[i] > 0) ::kill(g_children[i], sig);
@@ -92,6 +94,7 @@ LaunchResult launch_local(const LaunchOptions& o) {
   std::vector<pid_t> pids;
   pid_t group = 0;
   g_count = 0;
+  g_forwarded = 0;
   for (int r = 0; r < o.nproc; ++r) {
     std::vector<char*> envp;
     for (auto& e : envs[static_cast<size_t>(r)]) envp.push_back(e.data());
@@ -155,7 +158,10 @@ LaunchResult launch_local(const LaunchOptions& o) {
       result.failed_rank = rank_of(p);
       result.exit_code = code_of(status);
       result.what = describe(result.failed_rank, status);
-      for (pid_t q : running) ::kill(q, SIGTERM);
+      // After a forwarded stop signal the others are stopping on their own (rank 0 records the interruption): a
+      // second signal would end them at once, so they only get the SIGKILL after the grace period.
+      if (!g_forwarded)
+        for (pid_t q : running) ::kill(q, SIGTERM);
       terminating = true;
       kill_at = std::chrono::steady_clock::now() +
                 std::chrono::milliseconds(static_cast<int64_t>(o.grace_s * 1000.0));

@@ -4,8 +4,9 @@
 // FileStore path, so no TCP port is needed; stdout and stderr are the launcher's. The ranks run in a process group
 // of their own and get SIGTERM if the launcher dies (PR_SET_PDEATHSIG). SIGINT/SIGTERM sent to the launcher are
 // forwarded once to every rank (each then stops as after its own first signal). When a rank fails (non-zero exit or
-// killed), the others get SIGTERM, and SIGKILL after `grace_s`: a rank blocked in a collective would wait for the
-// dead one until the timeout otherwise.
+// killed), the others get SIGTERM — unless a stop signal was forwarded, then they are left to stop by themselves —
+// and SIGKILL after `grace_s`: a rank blocked in a collective would wait for the dead one until the timeout
+// otherwise.
 #pragma once
 #include <filesystem>
 #include <string>

@@ -241,6 +241,7 @@ PretrainResult pretrain(ClcpModelImpl& model, const PairSource& train, const Pai
     const auto epoch_t0 = Clock::now();
     for (int64_t i = 0; i < train.batches; ++i) {
       auto t = Clock::now();
+      if (dp) fault_point(fmt::format("pretrain:rank{}:step{}", rank, step));  // the failing-rank tests
       PairBatch b = train.batch(epoch, i);
       t_data += since(t);
       if (b.images.size(0) != rows || static_cast<int64_t>(b.points.size()) != rows)
