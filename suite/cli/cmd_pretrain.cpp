@@ -22,7 +22,8 @@ namespace clcp::cli {
 namespace {
 
 // `--nproc N`: this command again as N local ranks, without --nproc; with --threads auto each rank gets an equal
-// share of this process's CPUs (a rank's thread count is recorded, as for one process). Returns the exit code of the launch (0 when every rank passed).
+// share of this process's CPUs (a rank's thread count is recorded, as for one process). Returns the exit code of the
+// launch (0 when every rank passed).
 int launch_ranks(int nproc, int threads_requested) {
   std::vector<std::string> args;
   const auto& given = arguments();

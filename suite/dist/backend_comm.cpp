@@ -12,7 +12,16 @@ namespace clcp::dist::detail {
 
 namespace {
 
-std::string first_line(const std::string& s) { return s.substr(0, s.find('\n')); }
+// The first line, without gloo's "[<its source path>:<line>] " prefix.
+std::string first_line(const std::string& s) {
+  std::string line = s.substr(0, s.find('\n'));
+  if (!line.empty() && line[0] == '[') {
+    const size_t close = line.find("] ");
+    if (close != std::string::npos && line.substr(0, close).find(".cc:") != std::string::npos)
+      line = line.substr(close + 2);
+  }
+  return line;
+}
 
 std::string message_of(const std::exception& e) {
   if (const auto* c = dynamic_cast<const c10::Error*>(&e)) return first_line(c->what_without_backtrace());

@@ -17,7 +17,8 @@ bool nccl_compiled() { return true; }
 
 std::unique_ptr<Comm> connect_nccl(const RankEnv& env, const CommOptions& options) {
   const int gpus = static_cast<int>(c10::cuda::device_count());
-  if (gpus < 1) fail("{}: the nccl backend needs a CUDA device and none is visible; use --device cpu (gloo)", env.describe());
+  if (gpus < 1)
+    fail("{}: the nccl backend needs a CUDA device and none is visible; use --device cpu (gloo)", env.describe());
   const int device = env.local_rank % gpus;
   auto store = make_store(env, options, "nccl");
   try {

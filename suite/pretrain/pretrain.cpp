@@ -247,8 +247,8 @@ PretrainResult pretrain(ClcpModelImpl& model, const PairSource& train, const Pai
       if (b.images.size(0) != rows || static_cast<int64_t>(b.points.size()) != rows)
         fail("pretrain: batch {} of epoch {} holds {} images and {} clouds, expected {} of each", i, epoch,
              b.images.size(0), b.points.size(), rows);
-      lidar.projection->set_dropout_key(
-          DropPathKey{cfg.seed, static_cast<uint64_t>(step) * static_cast<uint64_t>(world) + static_cast<uint64_t>(rank)});
+      const auto key_step = static_cast<uint64_t>(step) * static_cast<uint64_t>(world) + static_cast<uint64_t>(rank);
+      lidar.projection->set_dropout_key(DropPathKey{cfg.seed, key_step});
       opt.zero_grad();
       t = Clock::now();
       const auto zi = model.image_encoder->forward(b.images.to(cfg.device));

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <csignal>
 #include <cstdlib>
 #include <vector>
 
@@ -144,6 +145,22 @@ TEST_CASE("rank: one rank fails", "[.rank]") {
   comm->barrier();
 }
 
+TEST_CASE("rank: a peer dies after joining", "[.rank]") {
+  if (!is_rank()) return;
+  auto comm = join_ranks();
+  comm->barrier();
+  if (comm->rank() == 1) std::_Exit(3);
+  std::signal(SIGTERM, SIG_IGN);  // outlive the launcher's SIGTERM to see what the collective says
+  std::string error = "(none)";
+  try {
+    std::vector<torch::Tensor> t{torch::ones({4})};
+    comm->allreduce_sum(t);
+  } catch (const UserError& e) {
+    error = e.what();
+  }
+  write_rank_file(0, "error", error);
+}
+
 // ---- the visible tests ------------------------------------------------------------------------------------------
 
 TEST_CASE("two processes over Gloo broadcast, all-reduce, all-gather and reduce-scatter known tensors exactly",
@@ -187,4 +204,14 @@ TEST_CASE("when one rank fails the launcher stops the others and reports that ra
   CHECK(r.result.exit_code == 3);
   CHECK(r.result.what == "rank 1 exited with status 3");
   CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(60));  // rank 0 did not wait for its timeout
+}
+
+TEST_CASE("a collective whose peer died fails with one line on the surviving rank", "[dist]") {
+  const Ranks r = run_ranks("rank: a peer dies after joining", 2);
+  CHECK(r.result.failed_rank == 1);
+  const std::string error = r.read(0, "error");
+  INFO(error);
+  CHECK(error.rfind("rank 0 of 2: allreduce over gloo failed (", 0) == 0);
+  CHECK(error.find("); another rank probably stopped or timed out: see its error") != std::string::npos);
+  CHECK(error.find('\n') == std::string::npos);
 }
