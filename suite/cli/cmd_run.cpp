@@ -15,10 +15,13 @@ namespace clcp::cli {
 
 namespace {
 std::string g_command_line = "clcp-bench";
+std::vector<std::string> g_arguments;
 }  // namespace
 
 void set_command_line(const std::string& line) { g_command_line = line; }
 const std::string& command_line() { return g_command_line; }
+void set_arguments(const std::vector<std::string>& args) { g_arguments = args; }
+const std::vector<std::string>& arguments() { return g_arguments; }
 
 void add_run(CLI::App& app) {
   auto* cmd = app.add_subcommand(

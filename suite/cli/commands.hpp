@@ -10,6 +10,9 @@ namespace clcp::cli {
 /// The command line as typed, recorded in provenance and shown in reports as "the command that re-runs it".
 void set_command_line(const std::string& line);
 const std::string& command_line();
+/// The arguments as given (argv[1] …), for verbs that start copies of themselves (`pretrain --nproc`).
+void set_arguments(const std::vector<std::string>& args);
+const std::vector<std::string>& arguments();
 
 void add_run(CLI::App& app);        // run       — the whole protocol: plan, finetune, evaluate, bundle, report
 void add_data(CLI::App& app);       // data      — data synth (embedded default data), data check

@@ -29,6 +29,7 @@ int main(int argc, char** argv) {
   std::string command_line = "clcp-bench";
   for (int i = 1; i < argc; ++i) command_line += std::string(" ") + argv[i];
   clcp::cli::set_command_line(command_line);
+  clcp::cli::set_arguments(std::vector<std::string>(argv + 1, argv + argc));
   clcp::cli::add_eval(app);
   clcp::cli::add_weights(app);
   clcp::cli::add_data(app);

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <chrono>
 #include <csignal>
+#include <cstdlib>
 #include <fstream>
 #include <thread>
 
@@ -22,6 +23,9 @@
 #include "suite/data/a2d2_manifest.hpp"
 #include "suite/data/pair_loader.hpp"
 #include "suite/data/synth/synth.hpp"
+#include "suite/dist/launch.hpp"
+#include "suite/dist/rank_env.hpp"
+#include "suite/pretrain/distributed.hpp"
 #include "suite/pretrain/pretrain.hpp"
 #include "suite/pretrain/pretrain_checkpoint.hpp"
 #include "suite/results/bundle.hpp"
@@ -53,6 +57,7 @@ std::string rerun_command(const PretrainProtocol& p, const PretrainOptions& o, c
   if (!o.data_root.empty()) cmd += " --data-root " + o.data_root.string();
   if (o.device != "cpu") cmd += " --device " + o.device;
   if (o.out != "results") cmd += " --out " + o.out.string();
+  if (o.world > 1) cmd += fmt::format(" --nproc {} --negatives {}", o.world, o.negatives);
   return cmd + " --force";
 }
 
@@ -140,25 +145,53 @@ PretrainCellSpec pretrain_cell_spec(const PretrainProtocol& p, const PretrainOpt
   s.seed = o.seed.value_or(p.seeds.front());
   s.datasets = {{"a2d2", a2d2_manifest_hash(data)}};
   s.recipe = p.recipe_json();
+  if (o.world > 1)
+    s.distributed = {{"world_size", o.world},
+                     {"negatives", o.negatives},
+                     {"negatives_per_query", negatives_per_query(p.batch_size, o.world, o.negatives)},
+                     {"rows_per_rank", p.batch_size / o.world},
+                     {"grad_sync", "all-reduce sum / world size after every backward, 25 MB buckets"},
+                     {"bn_buffers", "rank 0's, broadcast to every rank after every step"}};
   return s;
 }
 
 fs::path run_pretrain_cell(const PretrainProtocol& p, const PretrainOptions& o, const A2D2Dataset& data,
-                           const PretrainCellSpec& spec) {
+                           const PretrainCellSpec& spec, dist::Comm* comm) {
   const fs::path dir = o.out / p.name / spec.id();
   Bundle b(dir);
   const int threads = resolve_threads(o.threads);
-  const CellLock lock = claim_cell(b, o.command_line, o.wait);  // one owner per cell; a dead owner → interrupted
-  if (b.done() && !o.force) {
-    check_reusable(b, threads);  // verifies, and the same thread count
-    spdlog::info("pretrain {}: already done ({}); not training again (use --force to re-run)", spec.id(), dir.string());
-    return dir;
+  const int world = comm ? comm->world() : 1, rank = comm ? comm->rank() : 0;
+  const bool writer = rank == 0;  // data parallel: only rank 0 touches the bundle
+  std::optional<CellLock> lock;
+  bool done = false;
+  auto claim = [&] {
+    lock.emplace(claim_cell(b, o.command_line, o.wait));  // one owner per cell; a dead owner → interrupted
+    if (b.done() && !o.force) {
+      check_reusable(b, threads);  // verifies, and the same thread count
+      spdlog::info("pretrain {}: already done ({}); not training again (use --force to re-run)", spec.id(),
+                   dir.string());
+      done = true;
+      return;
+    }
+    if (o.force && fs::exists(dir)) fs::remove_all(dir);
+    ensure_writable_dir(dir);
+    write_json_atomic(b.spec_path(), spec.to_json());
+  };
+  if (world == 1) {
+    claim();
+  } else {  // rank 0 claims and decides; the others learn whether to train (or that rank 0 failed)
+    dist::root_first(*comm, "claiming the cell", [&] {
+      if (writer) claim();
+    });
+    auto skip = torch::tensor({done ? int64_t{1} : int64_t{0}}, torch::kInt64).to(comm->device());
+    comm->broadcast(skip, 0);
+    done = skip.cpu().item<int64_t>() == 1;
   }
-  if (o.force && fs::exists(dir)) fs::remove_all(dir);
-  ensure_writable_dir(dir);
-  write_json_atomic(b.spec_path(), spec.to_json());
+  if (done) return dir;
   torch::set_num_threads(threads);
-  const torch::Device device(o.device == "cuda" ? torch::kCUDA : torch::kCPU);
+  const torch::Device device = comm && comm->backend() == "nccl" ? comm->device()
+                                                                 : torch::Device(o.device == "cuda" ? torch::kCUDA
+                                                                                                    : torch::kCPU);
   json prov = collect_environment(o.device, threads);
   prov["command"] = o.command_line;
   prov["rerun"] = rerun_command(p, o, spec, threads);
@@ -167,10 +200,15 @@ fs::path run_pretrain_cell(const PretrainProtocol& p, const PretrainOptions& o, 
   prov["weights_sha256"] = {{"image", spec.image_init_sha256}, {"lidar", spec.lidar_init_sha256}};
   prov["seed"] = spec.seed;
   prov["fingerprint"] = spec.fingerprint;
-  b.write_provenance(prov);
+  if (world > 1)
+    prov["distributed"] = {{"world_size", world},
+                           {"backend", comm->backend()},
+                           {"negatives", o.negatives},
+                           {"launcher", std::getenv(dist::kStoreEnv) ? "clcp-bench --nproc" : dist::rank_env().source}};
+  if (writer) b.write_provenance(prov);
   const auto t0 = std::chrono::steady_clock::now();
   try {
-    b.write_status("running", "pretrain");
+    if (writer) b.write_status("running", "pretrain");
     ClcpModel model(ClcpModelOptions{p.head, p.embed_dim, p.temperature, p.temperature_init, p.voxel_size,
                                      p.mlp_dropout});
     model->init_weights(static_cast<uint64_t>(spec.seed));
@@ -195,8 +233,9 @@ fs::path run_pretrain_cell(const PretrainProtocol& p, const PretrainOptions& o, 
       po.std_rgb[c] = static_cast<float>(p.std[c]);
     }
     const int workers = std::max(1, threads - 1);
+    const int64_t rows = p.batch_size / world;  // rank r decodes only its rows of each batch
     PairLoader train(a2d2_split(data, "train"), po, PairMode::kTrain, static_cast<uint64_t>(spec.seed), p.batch_size,
-                     workers, 1);
+                     workers, 1, PairRows{rank * rows, rows});
     PairLoader val(a2d2_split(data, "val"), po, PairMode::kVal, static_cast<uint64_t>(spec.seed), p.batch_size,
                    workers, 1);
     PretrainConfig cfg;
@@ -217,6 +256,8 @@ fs::path run_pretrain_cell(const PretrainProtocol& p, const PretrainOptions& o, 
     cfg.cell_id = spec.id();
     cfg.device = device;
     cfg.stop = &stop_requested();
+    cfg.comm = comm;
+    cfg.negatives = o.negatives;
     install_stop_handlers();
     auto limited = [](int64_t n, int64_t limit) { return limit > 0 ? std::min(n, limit) : n; };
     const PairSource train_src{limited(train.batches_per_epoch(), p.limit_train_batches),
@@ -225,20 +266,28 @@ fs::path run_pretrain_cell(const PretrainProtocol& p, const PretrainOptions& o, 
                              [&](int64_t e, int64_t i) { return val.batch(static_cast<uint64_t>(e), i); }};
     spdlog::info("pretrain {}: {} epochs x {} train batches of {} pairs, {} val batches ({})", spec.id(), p.epochs,
                  train_src.batches, p.batch_size, val_src.batches, dir.string());
-    ProgressLine line("pretrain " + spec.variant, p.epochs * train_src.batches);
+    if (world > 1)
+      spdlog::info("pretrain {}: data parallel over {} ranks ({}), {} pairs per rank and step, {} negatives ({} per "
+                   "query)",
+                   spec.id(), world, comm->backend(), rows, o.negatives,
+                   negatives_per_query(p.batch_size, world, o.negatives));
+    std::optional<ProgressLine> line;
+    if (writer) line.emplace("pretrain " + spec.variant, p.epochs * train_src.batches);
     const PretrainResult r = pretrain(*model, train_src, val_src, cfg, dir, [&](const PretrainProgress& pr) {
-      line.update(pr.epoch * pr.steps_per_epoch + pr.step_in_epoch,
-                  {{"epoch", fmt::format("{}", pr.epoch)},
-                   {"loss", fmt::format("{:.3f}", pr.loss)},
-                   {"lr", fmt::format("{:.2e}", pr.lr)}},
-                  pr.pairs_per_s, pr.eta_s);
+      if (!line) return;
+      line->update(pr.epoch * pr.steps_per_epoch + pr.step_in_epoch,
+                   {{"epoch", fmt::format("{}", pr.epoch)},
+                    {"loss", fmt::format("{:.3f}", pr.loss)},
+                    {"lr", fmt::format("{:.2e}", pr.lr)}},
+                   pr.pairs_per_s * world, pr.eta_s);
     });
-    line.finish();
+    if (line) line->finish();
     if (!r.completed)
       throw Interrupted(fmt::format("pretrain {}: interrupted during epoch {}; epoch checkpoints kept in {}; run the "
                                     "same command again to resume",
                                     spec.id(), r.epochs_done, (dir / "checkpoints").string()),
                         stop_signal());
+    if (!writer) return dir;
     const json metrics = summarise(dir, spec, p);
     b.write_metrics(metrics);
     prov["end"] = utc_now_iso();
@@ -252,10 +301,10 @@ fs::path run_pretrain_cell(const PretrainProtocol& p, const PretrainOptions& o, 
                  last["retrieval"]["image_to_lidar"]["R@1"].get<double>(),
                  last["retrieval"]["chance"]["R@1"].get<double>());
   } catch (const Interrupted& e) {
-    record_end(b, "interrupted", "pretrain", e.what());
+    if (writer) record_end(b, "interrupted", "pretrain", e.what());
     throw;
   } catch (const UserError& e) {
-    record_end(b, "failed", "pretrain", e.what());  // a failing status write (full disk) never hides this error
+    if (writer) record_end(b, "failed", "pretrain", e.what());  // a failing status write never hides this error
     throw;
   }
   return dir;

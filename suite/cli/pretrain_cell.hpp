@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "suite/data/a2d2.hpp"
+#include "suite/dist/comm.hpp"
 #include "suite/protocol/pretrain_protocol.hpp"
 #include "suite/results/pretrain_cell.hpp"
 
@@ -27,6 +28,9 @@ struct PretrainOptions {
   bool force = false;
   bool wait = false;            ///< another process runs this cell: wait for it instead of stopping
   std::string command_line;
+  // data parallel (suite/dist): set from --negatives and from the group the process joined
+  std::string negatives = "local";  ///< "local" (per-rank InfoNCE, the thesis's DDP) | "global" (gathered)
+  int world = 1;                    ///< ranks of the group this process is in
 };
 
 /// The protocol at the chosen scale with the command line's variant overrides applied (head, lidar, augment).
@@ -35,11 +39,15 @@ PretrainProtocol resolve_pretrain_protocol(const PretrainOptions& o);
 /// data_root/a2d2/camera_lidar_semantic (data/synth rendered when data_root is empty and it is missing).
 A2D2Dataset read_pretrain_data(const PretrainProtocol& p, const std::filesystem::path& data_root);
 
-/// The content-addressed spec of the cell (reads the inits' sha256; nothing is trained).
+/// The content-addressed spec of the cell (reads the inits' sha256; nothing is trained). With o.world > 1 its
+/// "distributed" record (world size, negatives and negatives per query, rows per rank, gradient and BatchNorm
+/// synchronisation) is part of it and of its id.
 PretrainCellSpec pretrain_cell_spec(const PretrainProtocol& p, const PretrainOptions& o, const A2D2Dataset& data);
 
-/// Runs (or resumes, or skips when done) the cell. Returns its bundle folder.
+/// Runs (or resumes, or skips when done) the cell. Returns its bundle folder. With a `comm` of world W > 1 every rank
+/// calls it together: rank 0 takes the cell's lock, decides run / skip and writes the bundle; the other ranks train
+/// their rows of each batch and write nothing (suite/pretrain/pretrain.hpp).
 std::filesystem::path run_pretrain_cell(const PretrainProtocol& p, const PretrainOptions& o, const A2D2Dataset& data,
-                                        const PretrainCellSpec& spec);
+                                        const PretrainCellSpec& spec, dist::Comm* comm = nullptr);
 
 }  // namespace clcp::cli

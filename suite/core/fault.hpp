@@ -7,7 +7,7 @@
 // Point names: "write:<path>:open|half|synced|renamed" (write_atomic: temp file opened, half the bytes written,
 // fsync'ed but not yet renamed, renamed into place), "append:<path>:half" (append_line: half a line written),
 // "iteration:<t>:forward" (finetune, after the forward of 0-based iteration t), "eval:<split>:<i>" (after image i of
-// a split is evaluated).
+// a split is evaluated), "pretrain:rank<r>:step<s>" (data-parallel pretraining only, rank r before global step s).
 //
 // CLCP_FAULT_NAN selects points the same way for fault_nan(): the selected one reports true once, and the caller
 // replaces its value by NaN — the pretraining loss's divergence check is tested this way, without hoping that a

@@ -9,17 +9,21 @@
 namespace clcp {
 
 PairLoader::PairLoader(PairSplit split, PairPipelineOptions options, PairMode mode, uint64_t seed, int64_t batch_size,
-                       int threads, int prefetch)
+                       int threads, int prefetch, PairRows rows)
     : split_(std::move(split)),
       options_(options),
       mode_(mode),
       seed_(seed),
       batch_size_(batch_size),
+      first_row_(rows.first),
+      rows_(rows.count == 0 ? batch_size : rows.count),
       batches_per_epoch_(0),
       prefetch_(prefetch),
       undistorter_(split_.camera) {
   if (batch_size < 1 || threads < 0 || prefetch < 0)
     throw std::invalid_argument("PairLoader: batch_size must be >= 1, threads and prefetch >= 0");
+  if (first_row_ < 0 || rows_ < 1 || first_row_ + rows_ > batch_size)
+    throw std::invalid_argument("PairLoader: rows must lie inside [0, batch_size)");
   crop_side(options_, split_.camera);  // bad crop → one line now, not in a worker
   batches_per_epoch_ = static_cast<int64_t>(split_.records.size()) / batch_size_;
   if (batches_per_epoch_ == 0)
@@ -60,17 +64,17 @@ size_t PairLoader::record_at(uint64_t epoch, int64_t q) {
 std::shared_ptr<PairLoader::Slot> PairLoader::make_slot() {
   auto slot = std::make_shared<Slot>();
   const int64_t s = options_.out_size;
-  slot->batch.images = torch::empty({batch_size_, 3, s, s}, torch::kFloat32);
-  slot->batch.points.resize(static_cast<size_t>(batch_size_));
-  slot->batch.indices.resize(static_cast<size_t>(batch_size_));
-  slot->remaining = batch_size_;
+  slot->batch.images = torch::empty({rows_, 3, s, s}, torch::kFloat32);
+  slot->batch.points.resize(static_cast<size_t>(rows_));
+  slot->batch.indices.resize(static_cast<size_t>(rows_));
+  slot->remaining = rows_;
   return slot;
 }
 
 void PairLoader::fill_sample(Slot& slot, uint64_t g, int64_t k) {
   const uint64_t epoch = g / static_cast<uint64_t>(batches_per_epoch_);
   const int64_t i = static_cast<int64_t>(g % static_cast<uint64_t>(batches_per_epoch_));
-  const int64_t q = i * batch_size_ + k;
+  const int64_t q = i * batch_size_ + first_row_ + k;  // k: the slot's row
   const size_t record = record_at(epoch, q);
   PairSample s;
   try {
@@ -119,7 +123,7 @@ PairBatch PairLoader::batch(uint64_t epoch, int64_t i) {
   const uint64_t g = epoch * static_cast<uint64_t>(batches_per_epoch_) + static_cast<uint64_t>(i);
   if (workers_.empty()) {
     auto slot = make_slot();
-    for (int64_t k = 0; k < batch_size_; ++k) fill_sample(*slot, g, k);
+    for (int64_t k = 0; k < rows_; ++k) fill_sample(*slot, g, k);
     return std::move(slot->batch);
   }
   std::unique_lock<std::mutex> lock(mutex_);
@@ -127,7 +131,7 @@ PairBatch PairLoader::batch(uint64_t epoch, int64_t i) {
   // Forget batches outside [g, last] (after a jump); samples already in flight finish into a slot nobody reads.
   for (auto it = slots_.begin(); it != slots_.end();) {
     if (it->first < g || it->first > last) {
-      for (int64_t k = 0; k < batch_size_; ++k) tasks_.erase({it->first, k});
+      for (int64_t k = 0; k < rows_; ++k) tasks_.erase({it->first, k});
       it = slots_.erase(it);
     } else {
       ++it;
@@ -136,7 +140,7 @@ PairBatch PairLoader::batch(uint64_t epoch, int64_t i) {
   for (uint64_t b = g; b <= last; ++b) {
     if (slots_.count(b)) continue;
     slots_.emplace(b, make_slot());
-    for (int64_t k = 0; k < batch_size_; ++k) tasks_.emplace(b, k);
+    for (int64_t k = 0; k < rows_; ++k) tasks_.emplace(b, k);
   }
   work_cv_.notify_all();
   std::shared_ptr<Slot> slot = slots_.at(g);

@@ -8,6 +8,9 @@
 //  - the sample at position q is load_pair_sample(…, record p[q], mode, seed, epoch e, position q).
 // So batch (e, i) is a pure function of (split, options, mode, seed, B, e, i) whatever the thread count, the prefetch
 // depth or the call order (resume at any batch).
+// Rows (data-parallel pretraining): a loader given PairRows{first, count} returns, of every batch, only positions
+// [i·B + first, i·B + first + count) — rank r of W takes first = r·B/W, count = B/W — and those samples are the same
+// bytes as the same rows of the whole batch (each sample depends only on its position).
 //
 // Threads: `threads` workers decode the samples of upcoming batches (up to `prefetch` batches after the requested one,
 // continuing into the next epoch), as suite/data/loader.hpp's TrainLoader. A failure while decoding — prefetch
@@ -32,6 +35,11 @@
 
 namespace clcp {
 
+/// The rows of each batch a loader returns: count = 0 means all B.
+struct PairRows {
+  int64_t first = 0, count = 0;
+};
+
 struct PairBatch {
   torch::Tensor images;               ///< [B, 3, S, S] float32, normalised RGB (S = options.out_size)
   std::vector<torch::Tensor> points;  ///< B tensors [Ni, 4] float32 (x, y, z, reflectance), Ni ≥ 1
@@ -40,10 +48,11 @@ struct PairBatch {
 
 class PairLoader {
  public:
-  /// batch_size ≥ 1, threads ≥ 0 (0 = decode in the caller), prefetch ≥ 0. Throws UserError if the split holds fewer
-  /// records than one batch (drop_last would leave no batch), std::invalid_argument for bad counts.
+  /// batch_size ≥ 1, threads ≥ 0 (0 = decode in the caller), prefetch ≥ 0, rows inside [0, batch_size). Throws
+  /// UserError if the split holds fewer records than one batch (drop_last would leave no batch),
+  /// std::invalid_argument for bad counts.
   PairLoader(PairSplit split, PairPipelineOptions options, PairMode mode, uint64_t seed, int64_t batch_size,
-             int threads, int prefetch);
+             int threads, int prefetch, PairRows rows = {});
   ~PairLoader();
   PairLoader(const PairLoader&) = delete;
   PairLoader& operator=(const PairLoader&) = delete;
@@ -51,7 +60,8 @@ class PairLoader {
   /// n / B: full batches per epoch.
   int64_t batches_per_epoch() const { return batches_per_epoch_; }
 
-  /// Batch i (0 ≤ i < batches_per_epoch) of epoch `epoch`. Blocks until ready; schedules the next `prefetch`.
+  /// Batch i (0 ≤ i < batches_per_epoch) of epoch `epoch` (its rows, see PairRows). Blocks until ready; schedules the
+  /// next `prefetch`.
   /// Rethrows the first error of any of its samples (UserError naming the file).
   PairBatch batch(uint64_t epoch, int64_t i);
 
@@ -78,6 +88,7 @@ class PairLoader {
   PairMode mode_;
   uint64_t seed_;
   int64_t batch_size_;
+  int64_t first_row_, rows_;  // the rows of each batch returned
   int64_t batches_per_epoch_;
   int prefetch_;
   Undistorter undistorter_;

@@ -11,6 +11,8 @@
 #include "suite/core/error.hpp"
 #include "suite/core/fault.hpp"
 #include "suite/core/fsio.hpp"
+#include "suite/dist/grad_sync.hpp"
+#include "suite/pretrain/distributed.hpp"
 #include "suite/pretrain/pretrain_checkpoint.hpp"
 #include "suite/pretrain/retrieval.hpp"
 
@@ -35,6 +37,18 @@ void validate(const PretrainConfig& c, const PairSource& train, const PairSource
   if (val.batches < 1 || !val.batch)
     fail("pretrain: the val split has fewer pairs than one batch of {} (drop_last); raise data.val_ratio or lower the "
          "batch size", c.batch_size);
+  const int world = c.comm ? c.comm->world() : 1;
+  if (world > 1) {
+    negatives_per_query(c.batch_size, world, c.negatives);  // checks the setting
+    if (c.batch_size % world != 0 || c.batch_size / world < 1)
+      fail("pretrain: batch size {} does not split into {} equal per-rank parts; use a number of ranks that divides "
+           "train.batch_size",
+           c.batch_size, world);
+    if (c.negatives == "local" && c.batch_size / world < 2)
+      fail("pretrain: batch size {} over {} ranks leaves 1 pair per rank, so local negatives have none; use fewer "
+           "ranks or --negatives global",
+           c.batch_size, world);
+  }
 }
 
 // Keeps train_log.jsonl / pretrain_log.jsonl lines of epochs ≤ last (a torn last line is dropped too).
@@ -91,9 +105,35 @@ void restore_adamw(torch::optim::AdamW& opt, const std::vector<std::pair<std::st
          "or delete the checkpoints folder to restart", file.string());
 }
 
-struct Embeddings {
-  torch::Tensor image, lidar;
-};
+// Data parallel resume: ranks other than 0 take rank 0's AdamW state (zeros, then broadcast), so every rank's
+// optimiser continues identically.
+void broadcast_adamw(dist::Comm& comm, torch::optim::AdamW& opt,
+                     const std::vector<std::pair<std::string, torch::Tensor>>& named, int64_t step) {
+  const auto n = static_cast<int64_t>(named.size());
+  auto has = torch::zeros({n}, torch::kInt64);
+  for (int64_t k = 0; k < n; ++k)
+    has[k] = opt.state().count(named[static_cast<size_t>(k)].second.unsafeGetTensorImpl()) ? 1 : 0;
+  has = has.to(comm.device());
+  comm.broadcast(has, 0);
+  has = has.cpu();
+  std::vector<torch::Tensor> moments;
+  for (int64_t k = 0; k < n; ++k) {
+    if (has[k].item<int64_t>() == 0) continue;
+    const torch::Tensor& p = named[static_cast<size_t>(k)].second;
+    auto& slot = opt.state()[p.unsafeGetTensorImpl()];
+    if (!slot) {
+      auto st = std::make_unique<torch::optim::AdamWParamState>();
+      st->step(step);
+      st->exp_avg(torch::zeros_like(p));
+      st->exp_avg_sq(torch::zeros_like(p));
+      slot = std::move(st);
+    }
+    auto& st = static_cast<torch::optim::AdamWParamState&>(*slot);
+    moments.push_back(st.exp_avg());
+    moments.push_back(st.exp_avg_sq());
+  }
+  dist::broadcast_tensors(comm, moments, 0);
+}
 
 }  // namespace
 
@@ -104,7 +144,12 @@ PretrainResult pretrain(ClcpModelImpl& model, const PairSource& train, const Pai
   const auto t_start = Clock::now();
   const fs::path ckpt_dir = cell_dir / "checkpoints";
   const fs::path step_log = cell_dir / "train_log.jsonl", epoch_log = cell_dir / "pretrain_log.jsonl";
-  ensure_writable_dir(cell_dir);
+  dist::SingleComm single;
+  dist::Comm& comm = cfg.comm ? *cfg.comm : single;
+  const int world = comm.world(), rank = comm.rank();
+  const bool dp = world > 1;
+  const bool writer = rank == 0;  // only rank 0 reads checkpoints and writes files
+  if (writer) ensure_writable_dir(cell_dir);
   model.to(cfg.device);
   const std::vector<double> lrs = epoch_learning_rates(cfg.schedule, cfg.epochs);
   const std::string form = cfg.temperature;
@@ -141,7 +186,7 @@ PretrainResult pretrain(ClcpModelImpl& model, const PairSource& train, const Pai
   // --- resume ---------------------------------------------------------------------------------------------------
   PretrainResult result;
   int64_t start = 0, step = 0;
-  if (const auto latest = find_latest_pretrain_checkpoint(ckpt_dir)) {
+  if (const auto latest = writer ? find_latest_pretrain_checkpoint(ckpt_dir) : std::nullopt) {
     const auto ck = load_pretrain_checkpoint(*latest);
     if (ck.seed != cfg.seed || ck.fingerprint != cfg.fingerprint)
       fail("{}: written with seed {} and protocol fingerprint {}, this run has seed {} and {}; use the same settings "
@@ -156,8 +201,20 @@ PretrainResult pretrain(ClcpModelImpl& model, const PairSource& train, const Pai
     step = ck.step;
     result.resumed_from = latest->epoch;
   }
-  truncate_log(step_log, start - 1);
-  truncate_log(epoch_log, start - 1);
+  if (writer) {
+    truncate_log(step_log, start - 1);
+    truncate_log(epoch_log, start - 1);
+  }
+  if (dp) {  // rank 0's start (fresh or resumed), then its parameters, buffers and optimiser state on every rank
+    auto where = torch::tensor({start, step, result.resumed_from}, torch::kInt64).to(comm.device());
+    comm.broadcast(where, 0);
+    where = where.cpu();
+    start = where[0].item<int64_t>();
+    step = where[1].item<int64_t>();
+    result.resumed_from = where[2].item<int64_t>();
+    dist::broadcast_module(comm, model);
+    if (start > 0) broadcast_adamw(comm, opt, trainable, step);
+  }
   result.epochs_done = start;
   if (start >= cfg.epochs) {
     result.completed = true;
@@ -165,6 +222,9 @@ PretrainResult pretrain(ClcpModelImpl& model, const PairSource& train, const Pai
   }
 
   const int64_t B = cfg.batch_size;
+  const int64_t rows = B / world;  // this rank's pairs per step
+  std::vector<torch::Tensor> trainable_params;
+  for (const auto& [k, p] : trainable) trainable_params.push_back(p);
   auto set_modes = [&](bool training) {
     model.train(training);
     if (frozen && cfg.lidar_bn == "eval") lidar.backbone->eval();
@@ -181,12 +241,14 @@ PretrainResult pretrain(ClcpModelImpl& model, const PairSource& train, const Pai
     const auto epoch_t0 = Clock::now();
     for (int64_t i = 0; i < train.batches; ++i) {
       auto t = Clock::now();
+      if (dp) fault_point(fmt::format("pretrain:rank{}:step{}", rank, step));  // the failing-rank tests
       PairBatch b = train.batch(epoch, i);
       t_data += since(t);
-      if (b.images.size(0) != B || static_cast<int64_t>(b.points.size()) != B)
+      if (b.images.size(0) != rows || static_cast<int64_t>(b.points.size()) != rows)
         fail("pretrain: batch {} of epoch {} holds {} images and {} clouds, expected {} of each", i, epoch,
-             b.images.size(0), b.points.size(), B);
-      lidar.projection->set_dropout_key(DropPathKey{cfg.seed, static_cast<uint64_t>(step)});
+             b.images.size(0), b.points.size(), rows);
+      const auto key_step = static_cast<uint64_t>(step) * static_cast<uint64_t>(world) + static_cast<uint64_t>(rank);
+      lidar.projection->set_dropout_key(DropPathKey{cfg.seed, key_step});
       opt.zero_grad();
       t = Clock::now();
       const auto zi = model.image_encoder->forward(b.images.to(cfg.device));
@@ -200,8 +262,18 @@ PretrainResult pretrain(ClcpModelImpl& model, const PairSource& train, const Pai
       t_maps += lidar.last_timing.maps_s;
       t_network += lidar.last_timing.network_s;
       t = Clock::now();
-      const auto loss = info_nce(zi, zl, logit_scale(temperature, form));
-      const double loss_v = fault_nan("pretrain:loss") ? std::nan("") : loss.item<double>();
+      const auto loss = dp ? rank_contrastive_loss(comm, zi, zl, logit_scale(temperature, form), cfg.negatives)
+                           : info_nce(zi, zl, logit_scale(temperature, form));
+      double loss_v = fault_nan("pretrain:loss") ? std::nan("") : loss.item<double>();
+      bool stop_all = false;
+      if (dp) {  // the step's loss (mean of the rank terms) and the stop flag, agreed on by every rank
+        std::vector<torch::Tensor> agreed{
+            torch::tensor({loss_v, cfg.stop && cfg.stop->load() ? 1.0 : 0.0}, torch::kFloat64).to(comm.device())};
+        comm.allreduce_sum(agreed);
+        const auto host = agreed[0].cpu();
+        loss_v = host[0].item<double>() / world;
+        stop_all = host[1].item<double>() > 0;
+      }
       t_loss += since(t);
       if (!std::isfinite(loss_v)) {
         const auto good = find_latest_pretrain_checkpoint(ckpt_dir);
@@ -210,17 +282,20 @@ PretrainResult pretrain(ClcpModelImpl& model, const PairSource& train, const Pai
       }
       t = Clock::now();
       loss.backward();
+      dist::average_gradients(comm, trainable_params);
       t_backward += since(t);
       gn_image += grad_norm(image_params);
       gn_lidar += grad_norm(lidar_params);
       t = Clock::now();
       opt.step();
       clamp_temperature(temperature, form);
+      dist::broadcast_buffers(comm, model);  // BatchNorm running statistics: rank 0's
       t_step += since(t);
       ++step;
       loss_sum += loss_v;
-      pairs_this_process += B;
-      append_line(step_log, json{{"epoch", epoch},
+      pairs_this_process += rows;
+      if (writer)
+        append_line(step_log, json{{"epoch", epoch},
                                  {"step", step},
                                  {"loss", loss_v},
                                  {"lr", lr},
@@ -231,13 +306,18 @@ PretrainResult pretrain(ClcpModelImpl& model, const PairSource& train, const Pai
       const double wall = train_wall + since(epoch_t0);
       const double pps = static_cast<double>(pairs_this_process) / std::max(wall, 1e-9);
       const int64_t remaining = (cfg.epochs - epoch - 1) * train.batches + (train.batches - i - 1);
-      if (progress) progress({epoch, cfg.epochs, i + 1, train.batches, loss_v, lr, pps, remaining * B / pps});
-      if (cfg.stop && cfg.stop->load()) {
+      if (progress) progress({epoch, cfg.epochs, i + 1, train.batches, loss_v, lr, pps, remaining * rows / pps});
+      if (dp ? stop_all : cfg.stop && cfg.stop->load()) {
         result.pairs_per_s = pps;
         return result;  // the epoch restarts from its beginning on resume
       }
     }
     train_wall += since(epoch_t0);
+    if (!writer) {  // validation, checkpoints and logs are rank 0's
+      result.epochs_done = epoch + 1;
+      result.pairs_per_s = static_cast<double>(pairs_this_process) / std::max(train_wall, 1e-9);
+      continue;
+    }
 
     // --- validation: loss and retrieval, eval mode, fixed crops -----------------------------------------------
     const auto val_t0 = Clock::now();
@@ -268,8 +348,7 @@ PretrainResult pretrain(ClcpModelImpl& model, const PairSource& train, const Pai
     save_pretrain_checkpoint(ckpt_dir, epoch, cfg.seed, step, cfg.fingerprint, sd, opt_state, cfg.keep_epochs);
     export_image_encoder(cell_dir, epoch, sd, cfg.cell_id, cfg.fingerprint, cfg.keep_epochs);
     const double epoch_wall = since(epoch_t0);
-    append_line(epoch_log,
-                json{{"epoch", epoch},
+    json record{{"epoch", epoch},
                      {"lr", lr},
                      {"steps", step},
                      {"train_loss", loss_sum / n},
@@ -293,11 +372,17 @@ PretrainResult pretrain(ClcpModelImpl& model, const PairSource& train, const Pai
                        {"loss_s", t_loss},
                        {"backward_s", t_backward},
                        {"optimizer_s", t_step},
-                       {"val_s", since(val_t0)}}}}
-                    .dump());
+                       {"val_s", since(val_t0)}}}};
+    if (dp) {  // the train loss's own chance level: ln(negatives per query + 1)
+      const int64_t negatives = negatives_per_query(B, world, cfg.negatives);
+      record["negatives_per_query"] = negatives;
+      record["train_chance_loss"] = std::log(static_cast<double>(negatives + 1));
+    }
+    append_line(epoch_log, record.dump());
     result.epochs_done = epoch + 1;
     result.pairs_per_s = static_cast<double>(pairs_this_process) / std::max(train_wall, 1e-9);
   }
+  if (dp) comm.barrier();  // the other ranks leave once rank 0 has written the last epoch
   result.completed = true;
   return result;
 }

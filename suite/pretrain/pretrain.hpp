@@ -14,6 +14,17 @@
 // (lidar_bn "train", as the thesis) or eval. Resume: from checkpoints/latest.json, the next epoch starts from the
 // saved model, AdamW state and step count; an epoch interrupted half-way is run again from its start, giving the same
 // bytes as an uninterrupted run.
+//
+// Data parallel (PretrainConfig::comm of world W > 1, every rank calling pretrain() together): parameters and buffers
+// are broadcast from rank 0 at the start (after rank 0 resumed, with its AdamW state); train.batch(e, i) returns this
+// rank's rows [r·B/W, (r+1)·B/W) of global batch i (B must divide by W); the loss is distributed.hpp's rank term
+// under cfg.negatives, and the logged loss is its mean over the ranks (= the step's objective); gradients are
+// averaged over the ranks in 25 MB buckets before the optimiser step, so parameters and AdamW state stay identical
+// on every rank; BatchNorm buffers (the lidar tower's running statistics) are broadcast from rank 0 after every
+// step — each rank's BatchNorm normalises with the statistics of its own rows, as DDP without SyncBatchNorm; the
+// projection head's dropout key is (seed, step·W + rank). Only rank 0 reads checkpoints, runs validation (on full
+// batches of B, as one process) and writes logs, checkpoints and exports; the other ranks write nothing. The stop
+// flag and a non-finite loss are agreed on by all ranks each step, so they stop together.
 #pragma once
 #include <torch/torch.h>
 
@@ -26,6 +37,7 @@
 
 #include "models/clcp/clcp_model.hpp"
 #include "suite/data/pair_loader.hpp"
+#include "suite/dist/comm.hpp"
 #include "suite/pretrain/schedule.hpp"
 
 namespace clcp {
@@ -51,6 +63,8 @@ struct PretrainConfig {
   std::string cell_id;                   ///< recorded in exports
   torch::Device device = torch::kCPU;
   const std::atomic<bool>* stop = nullptr;  ///< checked after every step
+  dist::Comm* comm = nullptr;            ///< data parallel: this rank's group (null or world 1: one process)
+  std::string negatives = "local";       ///< world > 1: "local" | "global" (suite/pretrain/distributed.hpp)
 };
 
 struct PretrainProgress {
@@ -65,7 +79,9 @@ struct PretrainResult {
   double pairs_per_s = 0;    ///< this process's training throughput (wall clock)
 };
 
-/// Trains `model` for cfg.epochs epochs into `cell_dir` (see above). Errors (UserError): bad config; a train source
+/// Trains `model` for cfg.epochs epochs into `cell_dir` (see above). Errors (UserError): bad config (a batch size
+/// that does not split into W equal parts: "pretrain: batch size B does not split into W equal per-rank parts …"); a
+/// train source
 /// with no batch ("fewer pairs than one batch: drop_last would train on nothing"); a checkpoint of another seed or
 /// fingerprint; a non-finite loss — "epoch E step S: loss is NaN/Inf; last good epoch checkpoint kept at …".
 PretrainResult pretrain(ClcpModelImpl& model, const PairSource& train, const PairSource& val,

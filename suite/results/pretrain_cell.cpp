@@ -8,18 +8,20 @@
 namespace clcp {
 
 nlohmann::json PretrainCellSpec::to_json() const {
-  return {{"kind", "pretrain"},
-          {"protocol", protocol},
-          {"scale", scale},
-          {"fingerprint", fingerprint},
-          {"variant", variant},
-          {"image_init", image_init},
-          {"image_init_sha256", image_init_sha256},
-          {"lidar_init", lidar_init},
-          {"lidar_init_sha256", lidar_init_sha256},
-          {"seed", seed},
-          {"datasets", datasets},
-          {"recipe", recipe}};
+  nlohmann::json j{{"kind", "pretrain"},
+                   {"protocol", protocol},
+                   {"scale", scale},
+                   {"fingerprint", fingerprint},
+                   {"variant", variant},
+                   {"image_init", image_init},
+                   {"image_init_sha256", image_init_sha256},
+                   {"lidar_init", lidar_init},
+                   {"lidar_init_sha256", lidar_init_sha256},
+                   {"seed", seed},
+                   {"datasets", datasets},
+                   {"recipe", recipe}};
+  if (!distributed.is_null()) j["distributed"] = distributed;
+  return j;
 }
 
 PretrainCellSpec PretrainCellSpec::from_json(const nlohmann::json& j) {
@@ -35,6 +37,7 @@ PretrainCellSpec PretrainCellSpec::from_json(const nlohmann::json& j) {
   c.seed = j.at("seed");
   c.datasets = j.at("datasets");
   c.recipe = j.value("recipe", nlohmann::json::object());
+  if (j.contains("distributed")) c.distributed = j["distributed"];
   return c;
 }
 

@@ -19,6 +19,9 @@ struct PretrainCellSpec {
   int64_t seed = 0;
   nlohmann::json datasets;                 ///< {"a2d2": manifest hash}
   nlohmann::json recipe;                   ///< PretrainProtocol::recipe_json()
+  /// Data-parallel runs only (world size > 1; absent otherwise, so a one-process spec is unchanged): world_size,
+  /// negatives ("local" | "global"), negatives_per_query, rows_per_rank, grad_sync, bn_buffers. Part of the id.
+  nlohmann::json distributed;
 
   nlohmann::json to_json() const;  ///< with "kind": "pretrain"
   static PretrainCellSpec from_json(const nlohmann::json& j);

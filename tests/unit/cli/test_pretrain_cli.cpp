@@ -3,7 +3,10 @@
 // bad inputs of issue 9 with their one-line errors.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <cmath>
 #include <csignal>
+#include <cstdio>
 #include <fstream>
 
 #include "cli_harness.hpp"
@@ -166,5 +169,145 @@ TEST_CASE("a NaN pretraining loss stops the cell with one line and keeps the las
   CHECK(read_json(bundle / "status.json")["state"] == "failed");
   CHECK(fs::exists(bundle / "checkpoints" / "epoch_00.safetensors"));
   CHECK_FALSE(fs::exists(bundle / "metrics.json"));
+  fs::remove_all(out);
+}
+
+// ---- data-parallel pretraining (issue 10 part 3): two local ranks over c10d Gloo ---------------------------------
+
+namespace {
+
+std::vector<double> epoch_losses(const fs::path& bundle, const std::string& key) {
+  std::vector<double> out;
+  std::ifstream in(bundle / "pretrain_log.jsonl");
+  for (std::string line; std::getline(in, line);) out.push_back(nlohmann::json::parse(line)[key].get<double>());
+  return out;
+}
+
+size_t entries(const fs::path& dir) {
+  return static_cast<size_t>(std::distance(fs::directory_iterator(dir), fs::directory_iterator()));
+}
+
+}  // namespace
+
+TEST_CASE("pretrain --nproc 2 writes one bundle from rank 0, records the negatives and stays close to one process",
+          "[cli][dist]") {
+  const fs::path one = fresh("dp1"), global = fresh("dpg"), local = fresh("dpl");
+  const auto r1 = run_cli(pretrain_args(one));
+  INFO(r1.output);
+  REQUIRE(r1.exit_code == 0);
+  const auto rg = run_cli(pretrain_args(global, "--nproc 2 --negatives global"));
+  INFO(rg.output);
+  REQUIRE(rg.exit_code == 0);
+  const fs::path b1 = only_bundle(one / "clcp_a2d2"), bg = only_bundle(global / "clcp_a2d2");
+  REQUIRE(!bg.empty());
+  // Rank 0 alone wrote: one bundle, nothing else beside it (the cell lock folder), its path printed once.
+  CHECK(entries(global) == 1);
+  CHECK(entries(global / "clcp_a2d2") == 2);
+  CHECK(rg.output.find(bg.string() + "\n") == rg.output.rfind(bg.string() + "\n"));
+  CHECK(bg.filename() != b1.filename());  // another cell: the distributed settings are part of the id
+  const auto spec = read_json(bg / "spec.json");
+  CHECK(spec["fingerprint"] == read_json(b1 / "spec.json")["fingerprint"]);
+  CHECK(spec["distributed"]["world_size"] == 2);
+  CHECK(spec["distributed"]["negatives"] == "global");
+  CHECK(spec["distributed"]["negatives_per_query"] == 3);
+  CHECK(spec["distributed"]["rows_per_rank"] == 2);
+  CHECK_FALSE(read_json(b1 / "spec.json").contains("distributed"));
+  const auto prov = read_json(bg / "provenance.json");
+  CHECK(prov["distributed"]["backend"] == "gloo");
+  CHECK(prov["distributed"]["launcher"] == "clcp-bench --nproc");
+  CHECK_THAT(prov["rerun"].get<std::string>(), Catch::Contains("--nproc 2 --negatives global"));
+  CHECK(read_json(bg / "status.json")["state"] == "done");
+  CHECK(fs::exists(bg / "export" / "image_encoder_epoch01.safetensors"));
+  // Global negatives: the one-process objective, up to the trainable lidar tower's BatchNorm, whose statistics each
+  // rank takes over its own 2 clouds (DDP without SyncBatchNorm).
+  const auto l1 = epoch_losses(b1, "train_loss"), lg = epoch_losses(bg, "train_loss");
+  REQUIRE(l1.size() == 2);
+  REQUIRE(lg.size() == 2);
+  const auto v1 = epoch_losses(b1, "val_loss"), vg = epoch_losses(bg, "val_loss");
+  for (size_t e = 0; e < 2; ++e) {
+    std::printf("[dist] ci scale, epoch %zu: train loss one process %.5f, --nproc 2 global %.5f; val loss %.5f, "
+                "%.5f\n",
+                e, l1[e], lg[e], v1[e], vg[e]);
+    CHECK(std::abs(lg[e] - l1[e]) < 0.03);
+    CHECK(std::abs(vg[e] - v1[e]) < 0.03);
+  }
+  CHECK(epoch_losses(bg, "negatives_per_query") == std::vector<double>{3, 3});
+
+  // Local negatives: per-rank InfoNCE over 2 pairs, 1 negative per query, chance ln 2 for the train loss.
+  const auto rl = run_cli(pretrain_args(local, "--nproc 2 --negatives local"));
+  INFO(rl.output);
+  REQUIRE(rl.exit_code == 0);
+  const fs::path bl = only_bundle(local / "clcp_a2d2");
+  CHECK(read_json(bl / "spec.json")["distributed"]["negatives_per_query"] == 1);
+  CHECK(epoch_losses(bl, "train_chance_loss")[0] == Approx(std::log(2.0)));
+  CHECK(std::abs(epoch_losses(bl, "train_loss")[0] - std::log(2.0)) < 0.05);
+  fs::remove_all(one);
+  fs::remove_all(global);
+  fs::remove_all(local);
+}
+
+TEST_CASE("pretrain --nproc 2 interrupted by SIGINT stops every rank and resumes to the uninterrupted bytes",
+          "[cli][dist]") {
+  const fs::path a = fresh("dpa"), b = fresh("dpb");
+  const auto ra = run_cli(pretrain_args(a, "--nproc 2 --negatives global"));
+  INFO(ra.output);
+  REQUIRE(ra.exit_code == 0);
+  const fs::path bundle_a = only_bundle(a / "clcp_a2d2");
+  const fs::path bundle_b = b / "clcp_a2d2" / bundle_a.filename();
+  // SIGINT to the launcher once epoch 0 is checkpointed: forwarded to both ranks, which stop at the same step.
+  const auto stopped = run_cli_interrupt_when(pretrain_args(b, "--nproc 2 --negatives global"),
+                                              bundle_b / "checkpoints" / "latest.json");
+  INFO(stopped.output);
+  CHECK(stopped.exit_code == 130);
+  CHECK(read_json(bundle_b / "status.json")["state"] == "interrupted");
+  // Resumed from epoch 0 by rank 0, its parameters and AdamW state broadcast: the same bytes as run A.
+  const auto resumed = run_cli(pretrain_args(b, "--nproc 2 --negatives global"));
+  INFO(resumed.output);
+  REQUIRE(resumed.exit_code == 0);
+  CHECK(deterministic_log(bundle_b) == deterministic_log(bundle_a));
+  CHECK(sha256_file(bundle_b / "export" / "image_encoder_epoch01.safetensors") ==
+        sha256_file(bundle_a / "export" / "image_encoder_epoch01.safetensors"));
+  fs::remove_all(a);
+  fs::remove_all(b);
+}
+
+TEST_CASE("a rank that dies stops the other ranks, the launcher names it and rank 0 records the cell as failed",
+          "[cli][dist]") {
+  // CLCP_FAULT_KILL (suite/core/fault.hpp) SIGKILLs rank 1 before its second step.
+  const fs::path out = fresh("dpkill");
+  const auto r = run_command("env CLCP_FAULT_KILL='pretrain:rank1:step1' " + std::string(CLCP_BENCH_EXE) + " " +
+                             pretrain_args(out, "--nproc 2"));
+  INFO(r.output);
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.output, Catch::Contains("clcp-bench: error: pretrain --nproc 2: rank 1 was killed by signal 9 (its "
+                                       "error is above); the other ranks were stopped"));
+  const fs::path bundle = only_bundle(out / "clcp_a2d2");
+  REQUIRE(!bundle.empty());
+  const std::string state = read_json(bundle / "status.json")["state"];
+  CHECK((state == "failed" || state == "interrupted"));
+  fs::remove_all(out);
+}
+
+TEST_CASE("data-parallel pretraining refuses bad input in one line", "[cli][dist]") {
+  const fs::path out = fresh("dpbad");
+  const auto three = run_cli("pretrain --scale ci --nproc 3 --out " + out.string());
+  CHECK(three.exit_code == 2);
+  CHECK_THAT(three.output, Catch::Contains("clcp-bench: error: pretrain: batch size 4 does not split into 3 equal "
+                                           "per-rank parts; use a number of ranks that divides train.batch_size"));
+  const auto negatives = run_cli("pretrain --scale ci --negatives sideways --out " + out.string());
+  CHECK(negatives.exit_code == 2);
+  CHECK_THAT(negatives.output, Catch::Contains("clcp-bench: error: --negatives sideways: expected local (per-rank "
+                                               "InfoNCE) or global (embeddings gathered from every rank)"));
+  const auto nested = run_command("env RANK=0 WORLD_SIZE=2 " + std::string(CLCP_BENCH_EXE) +
+                                  " pretrain --scale ci --nproc 2 --out " + out.string());
+  CHECK(nested.exit_code == 2);
+  CHECK_THAT(nested.output, Catch::Contains("clcp-bench: error: --nproc 2: torchrun or srun already started this "
+                                            "process as rank 0 of 2 (torchrun, master 127.0.0.1:29500); drop "
+                                            "--nproc"));
+  const auto half = run_command("env RANK=1 " + std::string(CLCP_BENCH_EXE) + " pretrain --scale ci --out " +
+                                out.string());
+  CHECK(half.exit_code == 2);
+  CHECK_THAT(half.output, Catch::Contains("clcp-bench: error: RANK is set but WORLD_SIZE is not"));
+  CHECK_FALSE(fs::exists(out / "clcp_a2d2"));
   fs::remove_all(out);
 }

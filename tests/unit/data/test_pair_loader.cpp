@@ -69,6 +69,38 @@ TEST_CASE("pair batches are the same for 0, 1 and 2 threads and when resumed at 
   CHECK((b.indices != ref[0].indices || !b.images.equal(ref[0].images)));
 }
 
+TEST_CASE("a loader of rows returns exactly those rows of every batch, as data-parallel ranks take them",
+          "[data][a2d2][loader]") {
+  TempDir tmp;
+  const PairSplit split = make_split(tmp.path(), 9);
+  PairPipelineOptions o;
+  o.crop = 40;
+  o.out_size = 32;
+  o.augment = true;
+  PairLoader whole(split, o, PairMode::kTrain, 5, 4, 0, 0);
+  for (const int threads : {0, 2}) {
+    INFO("threads " << threads);
+    // Batch 4 over 2 ranks: rank r takes rows [2r, 2r + 2).
+    PairLoader rank0(split, o, PairMode::kTrain, 5, 4, threads, 1, PairRows{0, 2});
+    PairLoader rank1(split, o, PairMode::kTrain, 5, 4, threads, 1, PairRows{2, 2});
+    CHECK(rank1.batches_per_epoch() == whole.batches_per_epoch());
+    for (uint64_t e = 0; e < 2; ++e)
+      for (int64_t i = 0; i < whole.batches_per_epoch(); ++i) {
+        const PairBatch w = whole.batch(e, i), a = rank0.batch(e, i), b = rank1.batch(e, i);
+        REQUIRE(a.images.size(0) == 2);
+        CHECK(a.images.equal(w.images.narrow(0, 0, 2)));
+        CHECK(b.images.equal(w.images.narrow(0, 2, 2)));
+        CHECK(std::vector<size_t>(w.indices.begin(), w.indices.begin() + 2) == a.indices);
+        CHECK(std::vector<size_t>(w.indices.begin() + 2, w.indices.end()) == b.indices);
+        for (size_t k = 0; k < 2; ++k) {
+          CHECK(a.points[k].equal(w.points[k]));
+          CHECK(b.points[k].equal(w.points[k + 2]));
+        }
+      }
+  }
+  CHECK_THROWS_AS(PairLoader(split, o, PairMode::kTrain, 5, 4, 0, 0, PairRows{3, 2}), std::invalid_argument);
+}
+
 TEST_CASE("val batches are sequential, unaugmented and identical for every seed and epoch", "[data][a2d2][loader]") {
   TempDir tmp;
   const PairSplit split = make_split(tmp.path(), 5);
