@@ -7,6 +7,7 @@
 
 #include "suite/cli/commands.hpp"
 #include "suite/core/error.hpp"
+#include "suite/core/fsio.hpp"
 #include "suite/report/render.hpp"
 
 namespace clcp::cli {
@@ -78,6 +79,8 @@ void add_report(CLI::App& app) {
       ro.plans.insert(ro.plans.end(), plans.begin(), plans.end());
     }
     if (bundles.empty() && ro.plans.empty()) fail("report: nothing to report; pass bundle folders or --protocol NAME");
+    // The protocol's own report settings (baseline, published stand-ins), as `run` used them; --baseline wins.
+    for (const auto& p : ro.plans) use_protocol_report_settings(ro, read_json(p));  // a plan file is its protocol's JSON
     const ReportModel model = build_report_model(bundles, ro);
     const std::string protocol = model.comparisons.empty() ? o->protocol : model.comparisons.front().protocol;
     const fs::path out = o->out.empty() ? fs::path(o->results) / protocol / "report" : fs::path(o->out);

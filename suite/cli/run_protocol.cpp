@@ -97,8 +97,10 @@ fs::path write_plan_report(const Plan& plan) {
   std::vector<fs::path> bundles;
   for (size_t i = 0; i < plan.cells.size(); ++i)
     if (const fs::path dir = plan.bundle_dir(i); fs::exists(dir / "spec.json")) bundles.push_back(dir);
-  const ReportModel model =
-      build_report_model(bundles, fmt::format("clcp-bench: {} ({} scale)", plan.protocol_name, plan.scale));
+  ReportOptions ro;
+  ro.title = fmt::format("clcp-bench: {} ({} scale)", plan.protocol_name, plan.scale);
+  use_protocol_report_settings(ro, plan.protocol);
+  const ReportModel model = build_report_model(bundles, ro);
   const fs::path report_dir = plan.protocol_dir() / fmt::format("report-{}", plan.scale);
   write_report(model, report_dir);
   return report_dir;

@@ -194,6 +194,22 @@ Protocol protocol_from_json(json j, const fs::path& file, const std::string& sca
     q.finish();
     p.bind_pretrain(name, sc);
   }
+  if (r.has("report") && !r.raw("report").is_null()) {
+    auto q = r.object("report");
+    p.report = json{{"baseline", q.string("baseline")}, {"published_rows", json::object()}};
+    if (q.has("published_rows")) {
+      const json& rows = q.raw("published_rows");
+      require(rows.is_object(), where, "report.published_rows", "must be an object {\"<init>\": \"<published experiment>\"}");
+      for (const auto& [init, label] : rows.items()) {
+        require(label.is_string(), where, "report.published_rows." + init, "must be a string (a baseline row's experiment)");
+        require(std::find(p.inits.begin(), p.inits.end(), init) != p.inits.end(), where,
+                "report.published_rows." + init, "must name one of the protocol's inits");
+        p.report["published_rows"][init] = label;
+      }
+    }
+    q.finish();
+  }
+  r.allow("report");
   r.allow("pretrain");
   r.allow("scales");
   r.finish();
@@ -248,6 +264,7 @@ json Protocol::to_json() const {
   j["seeds"] = seeds;
   j["decisions"] = decisions;
   j["file"] = file.filename().string();
+  if (!report.is_null()) j["report"] = report;  // only where set: the plans of other protocols keep their bytes
   return j;
 }
 

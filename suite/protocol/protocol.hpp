@@ -57,6 +57,11 @@ struct Protocol {
   /// {"protocol": "clcp_a2d2", "scale": "smoke", "fingerprint": <that pretraining protocol's>}, or null when the
   /// protocol names none. recipe_json() includes it, so the finetune fingerprint covers the pretraining recipe.
   nlohmann::json pretrain = nullptr;
+  /// How `clcp-bench run` renders its report, or null: {"baseline": "<baselines/NAME.json>", "published_rows":
+  /// {"<init>": "<a baseline row's experiment>"}}. published_rows says which published row a cell of a reduced
+  /// scale stands for (smoke's epoch 3 for the thesis's Ep19), so the report puts it beside that row and says so.
+  /// Presentation only: not in recipe_json(), so no fingerprint or cell id depends on it.
+  nlohmann::json report = nullptr;
   /// Sets `pretrain` from a pretraining protocol and scale (loads it: UserError for an unknown one).
   void bind_pretrain(const std::string& protocol, const std::string& pretrain_scale);
 

@@ -126,7 +126,13 @@ Stat from_values(const std::vector<double>& v) {
 // The published row for a group: a row whose init is the group's init (display name) and mode; "imagenet" also
 // matches the thesis's "imagenet-timm"; a CLCP checkpoint also matches the Table 4.3 row of its label ("Ep19 (Lin,
 // fb)"). First row in file order wins (Table 4.1 lists the B=8 recipe before the B64 variants).
-std::optional<stats::BaselineRow> match_baseline(const stats::Baseline& base, const GroupRow& g) {
+std::optional<stats::BaselineRow> match_baseline(const stats::Baseline& base, const GroupRow& g,
+                                                 const std::map<std::string, std::string>& published_rows) {
+  if (const auto it = published_rows.find(g.init); it != published_rows.end()) {
+    for (const auto& row : base.rows)
+      if (row.experiment == it->second) return row;
+    return std::nullopt;
+  }
   const std::string init = init_display_name(g.init);
   for (const auto& row : base.rows)
     if (row.finetune_mode == g.finetune_mode && (row.init == init || row.init == init + "-timm")) return row;
@@ -194,6 +200,15 @@ std::vector<fs::path> find_plan_files(const fs::path& dir) {
   }
   std::sort(out.begin(), out.end());
   return out;
+}
+
+void use_protocol_report_settings(ReportOptions& o, const json& protocol) {
+  const auto r = protocol.find("report");
+  if (r == protocol.end() || !r->is_object()) return;
+  if (o.baseline.empty()) o.baseline = r->value("baseline", "");
+  const json rows = r->value("published_rows", json::object());  // (items() of a temporary would dangle)
+  for (const auto& [init, label] : rows.items())
+    if (label.is_string()) o.published_rows[init] = label.get<std::string>();
 }
 
 ReportModel build_report_model(const std::vector<fs::path>& bundle_dirs, const std::string& title) {
@@ -357,7 +372,7 @@ ReportModel build_report_model(const std::vector<fs::path>& bundle_dirs, const R
           g.note = fmt::format("no bootstrap CI: {}", e.what());
         }
       }
-      if (model.baseline) g.baseline = match_baseline(*model.baseline, g);
+      if (model.baseline) g.baseline = match_baseline(*model.baseline, g, opts.published_rows);
     }
     add_paired_rows(c, dirs_of_group, opts.bootstrap, opts.allow_unverified);
     model.comparisons.push_back(std::move(c));
@@ -371,6 +386,17 @@ ReportModel build_report_model(const std::vector<fs::path>& bundle_dirs, const R
       model.notes.push_back(fmt::format("No published row of {} matches: {} (published rows are matched by init and "
                                         "finetune mode, CLCP rows by checkpoint label).",
                                         model.baseline_name, fmt::join(unmatched, ", ")));
+    std::vector<std::string> stand_ins;
+    for (const auto& c : model.comparisons)
+      for (const auto& g : c.groups)
+        if (g.baseline && opts.published_rows.count(g.init))
+          stand_ins.push_back(fmt::format("{} beside {}", g.experiment, g.baseline->experiment));
+    if (!stand_ins.empty())
+      model.notes.push_back(fmt::format(
+          "Published rows as stand-ins (the protocol's report.published_rows): {}. These cells come from a reduced "
+          "scale (other batch size, epochs, finetuning and data than the publication), so the published columns show "
+          "where each row sits in the thesis's table, and the deltas measure nothing about the method.",
+          fmt::join(stand_ins, ", ")));
   }
   return model;
 }

@@ -93,6 +93,10 @@ struct ReportModel {
 struct ReportOptions {
   std::string title = "clcp-bench report";
   std::string baseline;  ///< baselines/<name>.json; "a,b" merges several files; "" for none
+  /// init → the `experiment` of the baseline row it stands for (protocol key report.published_rows): such a group
+  /// is put beside that row whatever its finetune mode, and a note says the row is a stand-in. Other groups are
+  /// matched by init and mode, CLCP checkpoints by label.
+  std::map<std::string, std::string> published_rows;
   std::vector<std::filesystem::path> plans;  ///< plan-*.json files whose cells are all listed
   stats::BootstrapOptions bootstrap;
   /// Use finished bundles that fail verification (edited, truncated or missing files; metrics.json disagreeing with
@@ -101,6 +105,10 @@ struct ReportOptions {
   /// "generated" stamp; "" → $SOURCE_DATE_EPOCH if set, else the current UTC time.
   std::string generated;
 };
+
+/// Takes a protocol's "report" key (Protocol::to_json(), as a plan file keeps it): its baseline when `o.baseline`
+/// is empty, and its published_rows. A protocol without the key leaves `o` as it is.
+void use_protocol_report_settings(ReportOptions& o, const nlohmann::json& protocol);
 
 /// Reads the bundles (folders with spec.json) and plan files. Throws UserError for an unreadable bundle or plan.
 ReportModel build_report_model(const std::vector<std::filesystem::path>& bundle_dirs, const ReportOptions& opts);

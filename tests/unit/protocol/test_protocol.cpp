@@ -100,3 +100,27 @@ TEST_CASE("a value of the wrong type is an error naming the key") {
   CHECK(error_of([&] { load_protocol(p.string(), "full"); }).find("'optimizer.lr' must be a number") !=
         std::string::npos);
 }
+
+TEST_CASE("the report key names the baseline and the published stand-ins and is in no fingerprint") {
+  const auto smoke = load_protocol("dg_acdc_clcp", "smoke");
+  CHECK(smoke.report.at("baseline") == "thesis-table-4.3");
+  CHECK(smoke.report.at("published_rows").size() == smoke.inits.size());
+  CHECK(smoke.report.at("published_rows").at("clcp-b16-lin-fb@ep3") == "Ep19 (Lin, fb)");
+  CHECK(smoke.report.at("published_rows").at("clcp-b16-mlp@ep7") == "Ep67 (MLP)");
+  CHECK(smoke.to_json().at("report") == smoke.report);  // the plan file keeps it for `clcp-bench report`
+  // full: the baseline alone (its b256 labels match the published rows); ci: no report settings at all.
+  CHECK(load_protocol("dg_acdc_clcp", "full").report.at("published_rows").empty());
+  CHECK(load_protocol("dg_acdc_clcp", "full").report.at("baseline") == "thesis-table-4.3");
+  const auto ci = load_protocol("dg_acdc_clcp", "ci");
+  CHECK(ci.report.is_null());
+  CHECK_FALSE(ci.to_json().contains("report"));
+  auto without = smoke;
+  without.report = nullptr;
+  CHECK(without.fingerprint() == smoke.fingerprint());
+  // A stand-in for an init the protocol does not run is refused with the key.
+  const auto bad = variant("stand_in", [](auto& j) {
+    j["report"] = {{"baseline", "thesis-table-4.1"}, {"published_rows", {{"clcp@ep3", "Ep19 (Lin)"}}}};
+  });
+  CHECK(error_of([&] { load_protocol(bad.string(), "full"); })
+            .find("key 'report.published_rows.clcp@ep3' must name one of the protocol's inits") != std::string::npos);
+}

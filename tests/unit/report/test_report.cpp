@@ -114,6 +114,41 @@ TEST_CASE("CLCP rows are laid out as Table 4.3 and matched to the published row 
   fs::remove_all(root);
 }
 
+TEST_CASE("a protocol's published_rows put a reduced-scale cell beside the row it stands for, with a note") {
+  const fs::path root = fs::temp_directory_path() / "clcp_report_stand_in";
+  const auto d = fixtures::make_demo(root);
+  auto o = demo_options(d);
+  o.baseline.clear();
+  // What a plan file of dg_acdc_clcp --scale smoke carries (Protocol::to_json): the baseline and the stand-ins.
+  clcp::use_protocol_report_settings(
+      o, {{"report", {{"baseline", "thesis-table-4.3"}, {"published_rows", {{"clcp@ep19", "Ep67 (MLP, aug)"}}}}}});
+  CHECK(o.baseline == "thesis-table-4.3");
+  const auto model = clcp::build_report_model(d.bundles, o);
+  const auto& groups = model.comparisons[0].groups;
+  const auto g = std::find_if(groups.begin(), groups.end(), [](const auto& x) { return x.init == "clcp@ep19"; });
+  REQUIRE(g != groups.end());
+  REQUIRE(g->baseline);  // by its label alone ("Ep19") no published row would match
+  CHECK(g->baseline->experiment == "Ep67 (MLP, aug)");
+  CHECK(g->baseline->miou_cityscapes == Approx(57.11));
+  bool noted = false;
+  for (const auto& n : model.notes) noted |= has(n, "stand-ins") && has(n, "clcp@ep19 beside Ep67 (MLP, aug)");
+  CHECK(noted);
+  // The label-matched CLCP row is unchanged; --baseline given on the command line wins over the protocol's.
+  const auto other =
+      std::find_if(groups.begin(), groups.end(), [](const auto& x) { return x.init == "clcp-b256-mlp-fb@ep35"; });
+  REQUIRE(other != groups.end());
+  REQUIRE(other->baseline);
+  CHECK(other->baseline->experiment == "Ep35 (MLP, fb)");
+  auto cli = demo_options(d);
+  clcp::use_protocol_report_settings(cli, {{"report", {{"baseline", "thesis-table-4.3"}}}});
+  CHECK(cli.baseline == "thesis-table-4.1,thesis-table-4.3");
+  // A protocol without the key changes nothing.
+  auto none = demo_options(d);
+  clcp::use_protocol_report_settings(none, {{"name", "dg_acdc"}});
+  CHECK(none.published_rows.empty());
+  fs::remove_all(root);
+}
+
 TEST_CASE("CLCP settings are read from init names as the thesis labels them") {
   CHECK_FALSE(clcp::parse_clcp_init("imagenet"));
   CHECK_FALSE(clcp::parse_clcp_init("file:/w/vit_s16.safetensors"));
