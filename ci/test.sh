@@ -36,8 +36,12 @@ rm -rf test-tmp slurm-test
 # includes the exact regression gate (cli: "the exact gate passes on this build …", clcp-bench gate --tier exact
 # against baselines/regression/dg_acdc-ci) and the tests labelled "slurm": a real one-node Slurm installed and
 # started by tests/slurm/cluster.sh (root only; they skip visibly otherwise).
+rc=0
 if [ "${CLCP_TEST_TIER:-}" = full ]; then
-  ctest --output-on-failure -j1 --timeout 1800
+  ctest --output-on-failure -j1 --timeout 1800 || rc=$?
 else
-  ctest --output-on-failure -j1 --timeout 1800 -LE full
+  ctest --output-on-failure -j1 --timeout 1800 -LE full || rc=$?
 fi
+# The fixtures cached across test processes (about 3.4 GB) go too: the disk may be shared with other jobs.
+rm -rf test-tmp
+exit $rc
