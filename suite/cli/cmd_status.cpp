@@ -1,5 +1,6 @@
-// `clcp-bench status [--protocol NAME | PATH]`: every planned cell and where it stands — done, running (iteration and
-// ETA), interrupted, failed (its error line), never run. Bundles are the truth (suite/results/cell_progress.hpp);
+// `clcp-bench status [--protocol NAME | PATH]`: every planned cell and where it stands — done, unverified (finished,
+// but a file changed since: the problem instead of its numbers), running (iteration and ETA), interrupted, failed
+// (its error line), never run. Bundles are the truth (suite/results/cell_progress.hpp);
 // squeue only adds the Slurm task of a submitted plan (suite/exec/slurm.hpp).
 #include <fmt/format.h>
 
@@ -14,6 +15,7 @@
 #include "suite/exec/slurm.hpp"
 #include "suite/plan/plan.hpp"
 #include "suite/results/cell_progress.hpp"
+#include "suite/results/integrity.hpp"
 
 namespace clcp::cli {
 namespace fs = std::filesystem;
@@ -100,7 +102,8 @@ std::string detail(const CellProgress& c) {
 void add_status(CLI::App& app) {
   auto* cmd = app.add_subcommand(
       "status",
-      "Every planned cell of a results folder and where it stands: done, running (iteration, ETA), interrupted, "
+      "Every planned cell of a results folder and where it stands: done, unverified (a file changed since it "
+      "finished), running (iteration, ETA), interrupted, "
       "failed (error line), never run — read from the bundles; a Slurm submission adds its task ids (squeue)");
   struct Opts {
     std::string protocol, path;
@@ -145,9 +148,20 @@ void add_status(CLI::App& app) {
         // A pretraining cell's bundle belongs to its own protocol (Plan::bundle_dir): OUT/<that protocol>/<id>,
         // found next to this plan's protocol folder wherever the results folder is now.
         const fs::path rel = plan.bundle_dir(i).lexically_relative(plan.protocol_dir());
-        const CellProgress c = read_cell_progress((pf.protocol_dir / rel).lexically_normal());
+        const fs::path bundle = (pf.protocol_dir / rel).lexically_normal();
+        CellProgress c = read_cell_progress(bundle);
+        std::string shown_detail = detail(c);
+        // A finished bundle's numbers are shown only when it verifies (as report and compare require): an edited
+        // or damaged file is named instead of its numbers.
+        if (c.state == "done") {
+          const BundleCheck check = verify_bundle(bundle);
+          if (!check.ok) {
+            c.state = "unverified";
+            shown_detail = "NOT VERIFIED: " + check.problem + "; re-run the cell with --force";
+          }
+        }
         ++counts[c.state];
-        std::string line = fmt::format("  {:<12} {:<40} {}", c.state, cell.id, detail(c));
+        std::string line = fmt::format("  {:<12} {:<40} {}", c.state, cell.id, shown_detail);
         if (const auto it = slurm.find(i); it != slurm.end())
           line += fmt::format("  [slurm {} {}{}]", it->second.job_id, it->second.state,
                               it->second.reason.empty() || it->second.reason == "None" ? ""
@@ -156,7 +170,7 @@ void add_status(CLI::App& app) {
         lines.push_back(line);
       }
       std::string summary;
-      for (const char* s : {"done", "running", "interrupted", "failed", "never run"})
+      for (const char* s : {"done", "unverified", "running", "interrupted", "failed", "never run"})
         if (counts[s]) summary += fmt::format("{}{} {}", summary.empty() ? "" : ", ", counts[s], s);
       std::cout << fmt::format("{} {} — protocol fingerprint {}{} ({}): {} cells: {}\n", plan.protocol_name, plan.scale,
                                plan.protocol_fingerprint, full ? ", plan " + plan.fingerprint() : "",

@@ -253,6 +253,7 @@ fs::path run_pretrain_cell(const PretrainProtocol& p, const PretrainOptions& o, 
     cfg.retrieval_ks = p.retrieval_ks;
     cfg.seed = static_cast<uint64_t>(spec.seed);
     cfg.fingerprint = spec.fingerprint;
+    cfg.threads = threads;
     cfg.cell_id = spec.id();
     cfg.device = device;
     cfg.stop = &stop_requested();

@@ -1,6 +1,7 @@
 #include "suite/eval/evaluate.hpp"
 
 #include "suite/core/error.hpp"
+#include "suite/eval/image_evidence.hpp"
 
 namespace clcp {
 

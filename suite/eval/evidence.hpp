@@ -1,8 +1,7 @@
 // Per-image evidence: per-class pixel counts from which every metric (IoU, Acc, per condition, pooled, bootstrap
-// CIs) is recomputed offline. Counting is mmseg 1.2.2 intersect_and_union (mmseg_reference.md §7).
+// CIs) is recomputed offline. The counts of one image come from image_evidence() (suite/eval/image_evidence.hpp, the
+// only part that needs LibTorch); this header, included by results, stats, report and gate, needs none.
 #pragma once
-#include <torch/torch.h>
-
 #include <array>
 #include <cstdint>
 #include <filesystem>
@@ -23,13 +22,6 @@ struct ImageEvidence {
   std::array<int64_t, kNumClasses> label_area{};  ///< pixels labelled c
   bool operator==(const ImageEvidence&) const = default;
 };
-
-/// pred, label: [H,W] integer tensors (any integer dtype, any device) of the same shape; pred in trainIds.
-/// Pixels whose label is 255 (kIgnoreIndex) count nowhere; any value outside 0..18 is dropped from the histogram it
-/// would enter (as torch.histc in mmseg): a pred of 200 is in no pred_area, a label of 30 in no label_area.
-/// Throws UserError naming `id` if the shapes differ.
-ImageEvidence image_evidence(const torch::Tensor& pred, const torch::Tensor& label, const std::string& id,
-                             const std::string& dataset, const std::string& condition);
 
 /// One compact JSON object per line, keys sorted (condition, dataset, id, intersect, label_area, pred_area), '\n'
 /// after each line; written atomically (fsio write_atomic). Same input → same bytes.

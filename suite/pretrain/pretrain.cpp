@@ -192,6 +192,10 @@ PretrainResult pretrain(ClcpModelImpl& model, const PairSource& train, const Pai
       fail("{}: written with seed {} and protocol fingerprint {}, this run has seed {} and {}; use the same settings "
            "or delete {} to restart", latest->weights.string(), ck.seed, ck.fingerprint, cfg.seed, cfg.fingerprint,
            ckpt_dir.string());
+    if (cfg.threads > 0 && ck.threads > 0 && ck.threads != cfg.threads)
+      fail("{}: written with --threads {}, this run uses {}; results are bit-identical only for the same count: "
+           "resume with --threads {}, or add --force to restart the cell",
+           latest->weights.string(), ck.threads, cfg.threads, ck.threads);
     if (latest->epoch >= cfg.epochs)
       fail("{}: epoch {} is beyond the protocol's {} epochs; delete {} to restart", latest->weights.string(),
            latest->epoch, cfg.epochs, ckpt_dir.string());
@@ -345,7 +349,8 @@ PretrainResult pretrain(ClcpModelImpl& model, const PairSource& train, const Pai
     const auto sd = state_dict(model);
     int64_t saved_step = 0;
     const TensorDict opt_state = adamw_state(opt, trainable, saved_step);
-    save_pretrain_checkpoint(ckpt_dir, epoch, cfg.seed, step, cfg.fingerprint, sd, opt_state, cfg.keep_epochs);
+    save_pretrain_checkpoint(ckpt_dir, epoch, cfg.seed, step, cfg.fingerprint, sd, opt_state, cfg.keep_epochs,
+                             cfg.threads);
     export_image_encoder(cell_dir, epoch, sd, cfg.cell_id, cfg.fingerprint, cfg.keep_epochs);
     const double epoch_wall = since(epoch_t0);
     json record{{"epoch", epoch},

@@ -60,6 +60,8 @@ struct PretrainConfig {
   std::vector<int64_t> retrieval_ks{1, 5, 10};
   uint64_t seed = 0;
   std::string fingerprint;               ///< recorded in checkpoints; a resume with another one is refused
+  int threads = 0;                       ///< LibTorch threads, recorded in checkpoints; a resume with another count
+                                         ///< is refused (bits depend on it); 0 = unknown, neither recorded nor checked
   std::string cell_id;                   ///< recorded in exports
   torch::Device device = torch::kCPU;
   const std::atomic<bool>* stop = nullptr;  ///< checked after every step

@@ -35,12 +35,14 @@ void prune(const fs::path& dir, const std::regex& re, int64_t newest, const std:
 
 PretrainCheckpoint save_pretrain_checkpoint(const fs::path& dir, int64_t epoch, uint64_t seed, int64_t step,
                                             const std::string& fingerprint, const TensorDict& model,
-                                            const TensorDict& optimizer, const std::vector<int64_t>& keep_epochs) {
+                                            const TensorDict& optimizer, const std::vector<int64_t>& keep_epochs,
+                                            int threads) {
   ensure_writable_dir(dir);
   std::map<std::string, std::string> meta{{"format", kPretrainCheckpointFormat},
                                           {"epoch", std::to_string(epoch)},
                                           {"seed", std::to_string(seed)},
                                           {"fingerprint", fingerprint}};
+  if (threads > 0) meta["threads"] = std::to_string(threads);
   PretrainCheckpoint f{epoch, dir / ("epoch_" + two(epoch) + ".safetensors"),
                        dir / ("epoch_" + two(epoch) + ".state.safetensors")};
   save_safetensors(f.weights, model, meta);
@@ -94,6 +96,7 @@ LoadedPretrainCheckpoint load_pretrain_checkpoint(const PretrainCheckpoint& file
     out.seed = std::stoull(w.metadata.at("seed"));
     out.step = std::stoll(s.metadata.at("step"));
     out.fingerprint = w.metadata.at("fingerprint");
+    if (w.metadata.count("threads")) out.threads = std::stoi(w.metadata.at("threads"));
   } catch (const std::exception&) {
     fail("{}: metadata seed/step/fingerprint missing; this checkpoint cannot be resumed", files.weights.string());
   }

@@ -2,7 +2,8 @@
 //   checkpoints/epoch_<NN>.safetensors        the whole CLCP model after 0-based epoch NN, the thesis's Lightning
 //                                             names (image_encoder.model.*, point_cloud_encoder.model.backbone.*, …,
 //                                             temperature), float32; metadata {"format": "clcp-bench/pretrain/1",
-//                                             "epoch", "seed", "fingerprint"}
+//                                             "epoch", "seed", "fingerprint", "threads" (LibTorch's thread count;
+//                                             absent in checkpoints written before it was recorded)}
 //   checkpoints/epoch_<NN>.state.safetensors  AdamW state: <param>.exp_avg, <param>.exp_avg_sq; metadata as above +
 //                                             "step" (optimizer steps taken, the same for every parameter)
 //   checkpoints/latest.json                   {"format", "epoch", "weights", "state"}: the newest complete checkpoint,
@@ -38,15 +39,18 @@ struct LoadedPretrainCheckpoint {
   PretrainCheckpoint files;
   uint64_t seed = 0;
   int64_t step = 0;
+  int threads = 0;  ///< LibTorch threads of the run that wrote it; 0 = not recorded (older checkpoints)
   std::string fingerprint;
   TensorDict model, optimizer;
 };
 
-/// Writes epoch `epoch`'s two files, then latest.json, then prunes per `keep_epochs`. Throws UserError (naming the
-/// file) when a write fails.
+/// Writes epoch `epoch`'s two files, then latest.json, then prunes per `keep_epochs`. `threads` (LibTorch's thread
+/// count, > 0) is recorded so that a resume with another count can be refused; 0 records none. Throws UserError
+/// (naming the file) when a write fails.
 PretrainCheckpoint save_pretrain_checkpoint(const std::filesystem::path& dir, int64_t epoch, uint64_t seed,
                                             int64_t step, const std::string& fingerprint, const TensorDict& model,
-                                            const TensorDict& optimizer, const std::vector<int64_t>& keep_epochs);
+                                            const TensorDict& optimizer, const std::vector<int64_t>& keep_epochs,
+                                            int threads = 0);
 /// The checkpoint latest.json names, or nullopt when there is none; UserError for a malformed latest.json.
 std::optional<PretrainCheckpoint> find_latest_pretrain_checkpoint(const std::filesystem::path& dir);
 /// Reads both files; UserError naming the file if it is not clcp-bench/pretrain/1 or disagrees with latest.json.

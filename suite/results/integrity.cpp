@@ -54,8 +54,10 @@ BundleCheck check_files(const fs::path& dir, const json& status) {
     const uint64_t bytes = fs::file_size(file, ec);
     const uint64_t want_bytes = want.value("bytes", uint64_t{0});
     if (bytes != want_bytes)
-      return problem(fmt::format("{}: {} since the bundle was finished ({} bytes, recorded {})", file.string(),
-                                 bytes < want_bytes ? "truncated" : "grown", bytes, want_bytes));
+      // The record holds the whole file's hash only, so a shorter file cannot be told apart from an edited one:
+      // "changed", with the direction.
+      return problem(fmt::format("{}: changed since the bundle was finished ({} bytes, recorded {}: {})", file.string(),
+                                 bytes, want_bytes, bytes < want_bytes ? "shorter, truncated or edited" : "longer"));
     std::string got;
     try {
       got = hash_of(file, rel);

@@ -1,7 +1,7 @@
 // Bundle integrity: a finished bundle's final record (status.json with state "done", written last and atomically
 // by Bundle::write_status) lists every file of the bundle with its size and XXH3-128 hash
 // (suite/core/content_hash.hpp; `xxh128sum FILE` prints the same). Readers (report, compare, gate) verify it before
-// they use a number: a file that is missing, truncated, grown or edited since the bundle was finished is an error
+// they use a number: a file that is missing, shorter, longer or edited since the bundle was finished is an error
 // that names the file. Then the figures of metrics.json are recomputed from the per-image evidence (summarise(),
 // best_constant_class_miou()) and must agree bit for bit, so a metrics.json edited consistently with a forged record
 // is caught too.

@@ -90,6 +90,15 @@ TEST_CASE("pretrain twice gives the same epochs and encoder, skips a finished ce
   INFO(stopped.output);
   CHECK(stopped.exit_code == 130);
   CHECK(read_json(b / "clcp_a2d2" / bundle_a.filename() / "status.json")["state"] == "interrupted");
+  // Resuming with another thread count would mix an epoch computed with 2 threads and one with 1: refused in one
+  // line, and the checkpoint stays for the right command.
+  const auto other = run_cli("pretrain --scale ci --threads 1 --data-root " + a2d2_root().string() + " --out " +
+                             b.string());
+  INFO(other.output);
+  CHECK(other.exit_code == 2);
+  CHECK_THAT(other.output, Catch::Contains("written with --threads 2, this run uses 1; results are bit-identical only "
+                                           "for the same count: resume with --threads 2, or add --force"));
+  CHECK(fs::exists(b / "clcp_a2d2" / bundle_a.filename() / "checkpoints" / "latest.json"));
   const auto resumed = run_cli(pretrain_args(b));
   INFO(resumed.output);
   REQUIRE(resumed.exit_code == 0);

@@ -248,6 +248,13 @@ TEST_CASE("a hand-edited metrics.json stops report, compare and run with a line 
   CHECK(marked.exit_code == 0);
   CHECK_THAT(clcp::read_file(out / "r/report.md"),
              Catch::Contains("done, NOT VERIFIED") && Catch::Contains("changed since the bundle was finished"));
+  // status shows the cell as unverified with the problem, not the edited numbers.
+  const auto status = run_cli("status " + out.string());
+  INFO(status.output);
+  CHECK(status.exit_code == 0);
+  CHECK_THAT(status.output, Catch::Contains("unverified   " + cell.filename().string()) &&
+                                Catch::Contains("NOT VERIFIED: " + problem) &&
+                                Catch::Contains("1 cells: 1 unverified") && !Catch::Contains("mIoU Cityscapes"));
   const auto compare = run_cli("compare " + cell.string() + " " + cell.string());
   CHECK(compare.exit_code == 2);
   CHECK_THAT(compare.output, Catch::Contains(problem));

@@ -8,7 +8,7 @@
 
 #include "suite/core/error.hpp"
 #include "suite/core/fsio.hpp"
-#include "suite/eval/evidence.hpp"
+#include "suite/eval/image_evidence.hpp"
 #include "suite/eval/metrics.hpp"
 
 using namespace clcp;

@@ -10,7 +10,7 @@
 #include "oracle.hpp"
 #include "suite/core/rng.hpp"
 #include "suite/data/labels.hpp"
-#include "suite/eval/evidence.hpp"
+#include "suite/eval/image_evidence.hpp"
 #include "suite/eval/metrics.hpp"
 
 using namespace clcp;

@@ -106,8 +106,13 @@ TEST_CASE("a hand-edited metrics.json is named, and so is a truncated, grown or 
   write_atomic(b.evidence_path("acdc_val"), ev.substr(0, ev.size() / 2));
   // (files are checked in name order: evidence/ comes before the edited metrics.json)
   c = verify_bundle(b.dir());
-  CHECK(c.problem == b.evidence_path("acdc_val").string() + ": truncated since the bundle was finished (" +
-                         std::to_string(ev.size() / 2) + " bytes, recorded " + std::to_string(ev.size()) + ")");
+  CHECK(c.problem == b.evidence_path("acdc_val").string() + ": changed since the bundle was finished (" +
+                         std::to_string(ev.size() / 2) + " bytes, recorded " + std::to_string(ev.size()) +
+                         ": shorter, truncated or edited)");
+  write_atomic(b.evidence_path("acdc_val"), ev + "\n");
+  c = verify_bundle(b.dir());
+  CHECK(c.problem == b.evidence_path("acdc_val").string() + ": changed since the bundle was finished (" +
+                         std::to_string(ev.size() + 1) + " bytes, recorded " + std::to_string(ev.size()) + ": longer)");
   fs::remove(b.evidence_path("acdc_val"));
   c = verify_bundle(b.dir());
   CHECK(c.problem == b.evidence_path("acdc_val").string() + ": missing from the finished bundle (its integrity "
