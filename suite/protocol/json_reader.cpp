@@ -15,7 +15,7 @@ bool StrictObject::has(const std::string& key) const { return j_.contains(key); 
 
 const nlohmann::json& StrictObject::need(const std::string& key) {
   seen_.insert(key);
-  if (!j_.contains(key)) fail("{}: missing key '{}'; add it (see protocols/README.md)", where_, key_path(key));
+  if (!j_.contains(key)) fail("{}: missing key '{}'; add it (see docs/protocols.md)", where_, key_path(key));
   return j_.at(key);
 }
 
@@ -86,7 +86,7 @@ StrictObject StrictObject::object(const std::string& key) { return StrictObject(
 void StrictObject::finish() const {
   for (auto it = j_.begin(); it != j_.end(); ++it)
     if (!seen_.count(it.key()))
-      fail("{}: unknown key '{}'; remove it or check its spelling (see protocols/README.md)", where_, key_path(it.key()));
+      fail("{}: unknown key '{}'; remove it or check its spelling (see docs/protocols.md)", where_, key_path(it.key()));
 }
 
 }  // namespace clcp
