@@ -3,7 +3,9 @@
 #   1. Debian packages from ci/apt-packages.txt (skipped when all are installed),
 #   2. a virtual environment build/venv with the pinned PyPI packages of ci/requirements.txt (the torch wheel
 #      provides LibTorch; the first install downloads several GB, later ones come from pip's cache),
-#   3. CMake configure + build with Ninja and ccache: the targets given as arguments (the quickstart builds only
+#   3. the test-only oracle environments (build/oracle-venv, build/albu-venv) — only when the tests are built (no
+#      targets given) or for `none`; the quickstart neither needs nor installs them,
+#   4. CMake configure + build with Ninja and ccache: the targets given as arguments (the quickstart builds only
 #      `clcp-bench`), everything when none are given, nothing for `none`.
 set -euo pipefail
 targets=("$@")
@@ -39,38 +41,48 @@ else
   say "PyPI packages: up to date"
 fi
 
-# Parity oracles (tests/parity/: mmseg 1.2.2, cityscapesScripts, torchmetrics) in build/oracle-venv, which sees
-# build/venv's torch/numpy/timm through a .pth file. Test-only; when the install fails the parity tests skip visibly.
-[ -x build/oracle-venv/bin/python ] || build/venv/bin/python -m venv build/oracle-venv
-build/venv/bin/python -c 'import site; print(site.getsitepackages()[0])' > \
-  "$(build/oracle-venv/bin/python -c 'import site; print(site.getsitepackages()[0])')/clcp_base_venv.pth"
-ostamp=build/oracle-venv/.requirements.sha256
-owant=$(cat ci/requirements.txt ci/oracle-requirements.txt | sha256sum | cut -d' ' -f1)
-if [ "$(cat "$ostamp" 2>/dev/null)" != "$owant" ]; then
-  say "installing the parity oracles (ci/oracle-requirements.txt) into build/oracle-venv"
-  if build/oracle-venv/bin/pip install -q --disable-pip-version-check -r ci/oracle-requirements.txt; then
-    echo "$owant" > "$ostamp"
-  else
-    say "WARNING: oracle install failed; the parity tests will skip"
+install_oracles() {
+  # Parity oracles (tests/parity/: mmseg 1.2.2, cityscapesScripts, torchmetrics) in build/oracle-venv, which sees
+  # build/venv's torch/numpy/timm through a .pth file. Test-only; when the install fails the parity tests skip visibly.
+  [ -x build/oracle-venv/bin/python ] || build/venv/bin/python -m venv build/oracle-venv
+  build/venv/bin/python -c 'import site; print(site.getsitepackages()[0])' > \
+    "$(build/oracle-venv/bin/python -c 'import site; print(site.getsitepackages()[0])')/clcp_base_venv.pth"
+  ostamp=build/oracle-venv/.requirements.sha256
+  owant=$(cat ci/requirements.txt ci/oracle-requirements.txt | sha256sum | cut -d' ' -f1)
+  if [ "$(cat "$ostamp" 2>/dev/null)" != "$owant" ]; then
+    say "installing the parity oracles (ci/oracle-requirements.txt) into build/oracle-venv"
+    if build/oracle-venv/bin/pip install -q --disable-pip-version-check -r ci/oracle-requirements.txt; then
+      echo "$owant" > "$ostamp"
+    else
+      say "WARNING: oracle install failed; the parity tests will skip"
+    fi
   fi
-fi
 
-# The albumentations 1.4.14 oracle (test_augment) needs numpy < 2, so it has a venv of its own
-# (ci/albumentations-requirements.txt). Test-only; when the install fails the augmentation parity test skips visibly.
-[ -x build/albu-venv/bin/python ] || python3 -m venv build/albu-venv
-astamp=build/albu-venv/.requirements.sha256
-awant=$(sha256sum ci/albumentations-requirements.txt | cut -d' ' -f1)
-if [ "$(cat "$astamp" 2>/dev/null)" != "$awant" ]; then
-  say "installing the albumentations oracle (ci/albumentations-requirements.txt) into build/albu-venv"
-  if build/albu-venv/bin/pip install -q --disable-pip-version-check -r ci/albumentations-requirements.txt; then
-    echo "$awant" > "$astamp"
-  else
-    say "WARNING: albumentations oracle install failed; the augmentation parity test will skip"
+  # The albumentations 1.4.14 oracle (test_augment) needs numpy < 2, so it has a venv of its own
+  # (ci/albumentations-requirements.txt). Test-only; when the install fails the augmentation parity test skips visibly.
+  [ -x build/albu-venv/bin/python ] || python3 -m venv build/albu-venv
+  astamp=build/albu-venv/.requirements.sha256
+  awant=$(sha256sum ci/albumentations-requirements.txt | cut -d' ' -f1)
+  if [ "$(cat "$astamp" 2>/dev/null)" != "$awant" ]; then
+    say "installing the albumentations oracle (ci/albumentations-requirements.txt) into build/albu-venv"
+    if build/albu-venv/bin/pip install -q --disable-pip-version-check -r ci/albumentations-requirements.txt; then
+      echo "$awant" > "$astamp"
+    else
+      say "WARNING: albumentations oracle install failed; the augmentation parity test will skip"
+    fi
   fi
-fi
+}
+if [ ${#targets[@]} -eq 0 ] || [ "${targets[0]}" = none ]; then install_oracles; fi
 
 [ "${targets[0]:-}" = none ] && exit 0
 say "configuring and building (Release, build/release${targets[*]:+: ${targets[*]}})"
 cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+# ccache's hits in this build (compilations an earlier clone on this machine already made) are reported at the end.
+ccache_counts() { ccache --print-stats 2>/dev/null | awk '/^(direct_cache_hit|preprocessed_cache_hit)\t/ {h += $2}
+                                                        /^cache_miss\t/ {m += $2} END {print h + 0, m + 0}'; }
+read -r hits0 misses0 < <(ccache_counts)
+t0=$SECONDS
 ninja -C build/release -j"$(nproc)" "${targets[@]}"
+read -r hits1 misses1 < <(ccache_counts)
+say "built in $((SECONDS - t0)) s; ccache: $((hits1 - hits0)) hits, $((misses1 - misses0)) misses"
 say "built build/release/${targets[*]:-clcp-bench and the tests}"

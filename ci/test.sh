@@ -1,5 +1,8 @@
 #!/usr/bin/env bash
-# The README's second command (and CI's): install, build, run the whole test suite with CTest.
+# The README's second command (and CI's): install, build, run the whole test suite with CTest, two tests at a time
+# (a test that uses both cores — PROCESSORS 2 in tests/CMakeLists.txt — runs alone). Labels select parts:
+#   CLCP_TEST_LABELS=unit bash ci/test.sh   the in-process fast tests only (the inner loop, about a minute);
+#   others: slow, e2e, parity, slurm, docs, and each stage's name (docs/testing.md).
 #   default tier:              everything but the tests labelled "full"
 #   CLCP_TEST_TIER=full:       adds them: the [visual] report checks (headless Chromium screenshot, pdflatex +
 #                              pdftoppm; images in build/release/visual/)
@@ -33,15 +36,18 @@ cd build/release
 rm -rf test-tmp slurm-test
 # Default tier: everything but the tests labelled "full". CLCP_TEST_TIER=full adds them: the [visual] report
 # checks (headless Chromium screenshot, pdflatex + pdftoppm; images in build/release/visual/). The default tier
-# includes the exact regression gate (cli: "the exact gate passes on this build …", clcp-bench gate --tier exact
-# against baselines/regression/dg_acdc-ci) and the tests labelled "slurm": a real one-node Slurm installed and
-# started by tests/slurm/cluster.sh (root only; they skip visibly otherwise).
+# includes the exact regression gate (cli: "the exact gate passes against the committed baselines on any CPU …":
+# clcp-bench gate --tier exact against baselines/regression/, then against this build's own recording) and the
+# tests labelled "slurm": a real one-node Slurm installed and started by tests/slurm/cluster.sh (root only; they
+# skip visibly otherwise).
 rc=0
-if [ "${CLCP_TEST_TIER:-}" = full ]; then
-  ctest --output-on-failure -j1 --timeout 1800 || rc=$?
-else
-  ctest --output-on-failure -j1 --timeout 1800 -LE full || rc=$?
-fi
+select=()
+[ "${CLCP_TEST_TIER:-}" = full ] || select+=(-LE full)
+[ -n "${CLCP_TEST_LABELS:-}" ] && select+=(-L "$CLCP_TEST_LABELS")
+ctest --output-on-failure -j2 --timeout 1800 "${select[@]}" || rc=$?
+# Catch2's own count of what the passing tests checked (each test case prints its summary line into ctest's log).
+awk '/All tests passed \(/ {gsub(/[(]/, ""); a += $4} END {printf "[test] assertions checked by the passing tests: %d\n", a}' \
+  Testing/Temporary/LastTest.log >&2 || true
 # The fixtures cached across test processes (about 3.4 GB) go too: the disk may be shared with other jobs.
 rm -rf test-tmp
 exit $rc

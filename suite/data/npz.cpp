@@ -13,7 +13,7 @@ namespace clcp {
 
 namespace {
 
-const char* kFix = "re-download or regenerate the file";
+const char* kNpzFix = "re-download or regenerate the file";
 
 struct ZipCloser {
   void operator()(zip_t* z) const { zip_discard(z); }
@@ -40,10 +40,10 @@ ZipPtr open_source(zip_source_t* src, std::string_view label) {
     zip_error_fini(&err);
     if (code == ZIP_ER_NOZIP)
       fail("{}: not a zip archive (an .npz must be one; a truncated file also loses the zip directory at its end); {}",
-           label, kFix);
+           label, kNpzFix);
     if (code == ZIP_ER_INCONS)
-      fail("{}: zip archive is inconsistent (damaged or truncated: {}); {}", label, what, kFix);
-    fail("{}: cannot open the zip archive ({}); {}", label, what, kFix);
+      fail("{}: zip archive is inconsistent (damaged or truncated: {}); {}", label, what, kNpzFix);
+    fail("{}: cannot open the zip archive ({}); {}", label, what, kNpzFix);
   }
   zip_error_fini(&err);
   return ZipPtr(z);
@@ -86,14 +86,14 @@ std::vector<Entry> npy_entries(zip_t* z, std::string_view label) {
     zip_stat_t st;
     zip_stat_init(&st);
     if (zip_stat_index(z, static_cast<zip_uint64_t>(i), 0, &st) != 0 || !(st.valid & ZIP_STAT_NAME))
-      fail("{}: zip entry {} cannot be read ({}); {}", label, i, zip_strerror(z), kFix);
+      fail("{}: zip entry {} cannot be read ({}); {}", label, i, zip_strerror(z), kNpzFix);
     const std::string name = st.name;
     if (!ends_with(name, ".npy") || ends_with(name, "/")) continue;
-    if (!(st.valid & ZIP_STAT_SIZE)) fail("{}: member {} has no size; {}", label, name, kFix);
+    if (!(st.valid & ZIP_STAT_SIZE)) fail("{}: member {} has no size; {}", label, name, kNpzFix);
     if (st.size > kMaxNpzMemberBytes)
       fail("{}: member {} declares {} bytes (more than the 1 GiB limit); the archive is damaged, {}", label, name,
-           st.size, kFix);
-    if (!seen.insert(name).second) fail("{}: member {} appears twice; {}", label, name, kFix);
+           st.size, kNpzFix);
+    if (!seen.insert(name).second) fail("{}: member {} appears twice; {}", label, name, kNpzFix);
     out.push_back({static_cast<zip_uint64_t>(i), name, st.size});
   }
   return out;
@@ -106,7 +106,7 @@ std::string member_label(std::string_view label, const std::string& name) {
 // Reads up to `want` bytes of member `e` (all of it when want ≥ size).
 std::string read_member(zip_t* z, const Entry& e, uint64_t want, std::string_view label) {
   ZipFilePtr f(zip_fopen_index(z, e.index, 0));
-  if (!f) fail("{}: cannot open member {} ({}); {}", label, e.name, zip_strerror(z), kFix);
+  if (!f) fail("{}: cannot open member {} ({}); {}", label, e.name, zip_strerror(z), kNpzFix);
   const uint64_t n = std::min<uint64_t>(want, e.size);
   std::string buf(n, '\0');
   uint64_t got = 0;
@@ -116,14 +116,14 @@ std::string read_member(zip_t* z, const Entry& e, uint64_t want, std::string_vie
       zip_error_t* err = zip_file_get_error(f.get());
       const int code = zip_error_code_zip(err);
       if (code == ZIP_ER_CRC)
-        fail("{}: member {} fails its CRC check (damaged); {}", label, e.name, kFix);
-      fail("{}: member {} is truncated or damaged ({}); {}", label, e.name, zip_error_strerror(err), kFix);
+        fail("{}: member {} fails its CRC check (damaged); {}", label, e.name, kNpzFix);
+      fail("{}: member {} is truncated or damaged ({}); {}", label, e.name, zip_error_strerror(err), kNpzFix);
     }
     if (r == 0) break;
     got += static_cast<uint64_t>(r);
   }
   if (got < n)
-    fail("{}: member {} is truncated: {} of its {} bytes decode; {}", label, e.name, got, e.size, kFix);
+    fail("{}: member {} is truncated: {} of its {} bytes decode; {}", label, e.name, got, e.size, kNpzFix);
   if (want >= e.size) {
     // A complete read must also reach the end of the stream (the CRC is verified there).
     char extra;
@@ -131,10 +131,10 @@ std::string read_member(zip_t* z, const Entry& e, uint64_t want, std::string_vie
     if (r < 0) {
       zip_error_t* err = zip_file_get_error(f.get());
       if (zip_error_code_zip(err) == ZIP_ER_CRC)
-        fail("{}: member {} fails its CRC check (damaged); {}", label, e.name, kFix);
-      fail("{}: member {} is damaged ({}); {}", label, e.name, zip_error_strerror(err), kFix);
+        fail("{}: member {} fails its CRC check (damaged); {}", label, e.name, kNpzFix);
+      fail("{}: member {} is damaged ({}); {}", label, e.name, zip_error_strerror(err), kNpzFix);
     }
-    if (r > 0) fail("{}: member {} holds more bytes than its declared {}; {}", label, e.name, e.size, kFix);
+    if (r > 0) fail("{}: member {} holds more bytes than its declared {}; {}", label, e.name, e.size, kNpzFix);
   }
   return buf;
 }
@@ -194,7 +194,7 @@ std::vector<NpzMember> read_npz_headers(const std::filesystem::path& path) {
     const uint64_t data = static_cast<uint64_t>(h.numel()) * npy_itemsize(h.dtype);
     if (e.size < header_bytes + data)
       fail("{}: array data truncated: the header needs {} bytes of data, the member holds {}; {}", ml, data,
-           e.size - header_bytes, kFix);
+           e.size - header_bytes, kNpzFix);
     out.push_back({key_of(e.name), std::move(h)});
   }
   return out;

@@ -231,7 +231,7 @@ void compare_encoders(const fs::path& base_cell, const fs::path& fresh, const Pr
   }
 }
 
-std::string explain_missing(const fs::path& base_spec, const std::vector<fs::path>& fresh) {
+std::string explain_missing_pretrain(const fs::path& base_spec, const std::vector<fs::path>& fresh) {
   const json a = read_json(base_spec);
   for (const auto& f : fresh) {
     const json b = read_json(f / "spec.json");
@@ -296,7 +296,7 @@ ExactResult compare_pretrain_exact(const ExactBaseline& baseline, const std::vec
     const auto it = by_id.find(id);
     if (it == by_id.end()) {
       d.found = d.identical = d.within_tolerance = false;
-      d.lines.push_back(explain_missing(base / "spec.json", fresh));
+      d.lines.push_back(explain_missing_pretrain(base / "spec.json", fresh));
       r.cells.push_back(std::move(d));
       continue;
     }

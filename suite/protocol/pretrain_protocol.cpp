@@ -15,7 +15,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-void require(bool ok, const std::string& where, const std::string& key, const std::string& expectation) {
+void expect(bool ok, const std::string& where, const std::string& key, const std::string& expectation) {
   if (!ok) fail("{}: key '{}' {}; fix the value", where, key, expectation);
 }
 
@@ -63,17 +63,17 @@ PretrainProtocol pretrain_protocol_from_json(json j, const fs::path& file, const
     p.std = {s[0], s[1], s[2]};
     p.augment = d.boolean("augment");
     d.finish();
-    require(p.dataset == "a2d2", where, "data.dataset", "must be \"a2d2\" in schema 1");
-    require(p.val_ratio >= 0 && p.val_ratio <= 0.5, where, "data.val_ratio", "must be in [0, 0.5]");
-    require(p.crop[0] >= 16 && p.crop[1] >= 16, where, "data.crop", "must be at least 16x16 pixels");
-    require(p.image_size == 224, where, "data.image_size", "must be 224 (ViT-S/16)");
-    require(one_of(p.reflectance, {"raw", "unit"}), where, "data.reflectance", "must be \"raw\" or \"unit\"");
+    expect(p.dataset == "a2d2", where, "data.dataset", "must be \"a2d2\" in schema 1");
+    expect(p.val_ratio >= 0 && p.val_ratio <= 0.5, where, "data.val_ratio", "must be in [0, 0.5]");
+    expect(p.crop[0] >= 16 && p.crop[1] >= 16, where, "data.crop", "must be at least 16x16 pixels");
+    expect(p.image_size == 224, where, "data.image_size", "must be 224 (ViT-S/16)");
+    expect(one_of(p.reflectance, {"raw", "unit"}), where, "data.reflectance", "must be \"raw\" or \"unit\"");
   }
   {
     auto m = r.object("model");
-    require(m.string("image_encoder") == "vit_small_patch16_224", where, "model.image_encoder",
+    expect(m.string("image_encoder") == "vit_small_patch16_224", where, "model.image_encoder",
             "must be \"vit_small_patch16_224\"");
-    require(m.string("lidar_encoder") == "minkunet34_w32", where, "model.lidar_encoder", "must be \"minkunet34_w32\"");
+    expect(m.string("lidar_encoder") == "minkunet34_w32", where, "model.lidar_encoder", "must be \"minkunet34_w32\"");
     p.head = m.string("head");
     p.embed_dim = m.integer("embed_dim");
     p.voxel_size = m.number("voxel_size");
@@ -83,14 +83,14 @@ PretrainProtocol pretrain_protocol_from_json(json j, const fs::path& file, const
     p.temperature = m.string("temperature");
     p.temperature_init = m.number("temperature_init");
     m.finish();
-    require(one_of(p.head, {"linear", "mlp"}), where, "model.head", "must be \"linear\" or \"mlp\"");
-    require(p.embed_dim == 384, where, "model.embed_dim", "must be 384");
-    require(p.voxel_size > 0, where, "model.voxel_size", "must be > 0 (metres)");
-    require(p.mlp_dropout >= 0 && p.mlp_dropout < 1, where, "model.mlp_dropout", "must be in [0, 1)");
-    require(one_of(p.lidar_mode, {"trainable", "frozen"}), where, "model.lidar", "must be \"trainable\" or \"frozen\"");
-    require(one_of(p.lidar_bn, {"train", "eval"}), where, "model.lidar_bn", "must be \"train\" or \"eval\"");
-    require(one_of(p.temperature, {"inv_exp", "clip"}), where, "model.temperature", "must be \"inv_exp\" or \"clip\"");
-    require(p.temperature_init > 0, where, "model.temperature_init", "must be > 0");
+    expect(one_of(p.head, {"linear", "mlp"}), where, "model.head", "must be \"linear\" or \"mlp\"");
+    expect(p.embed_dim == 384, where, "model.embed_dim", "must be 384");
+    expect(p.voxel_size > 0, where, "model.voxel_size", "must be > 0 (metres)");
+    expect(p.mlp_dropout >= 0 && p.mlp_dropout < 1, where, "model.mlp_dropout", "must be in [0, 1)");
+    expect(one_of(p.lidar_mode, {"trainable", "frozen"}), where, "model.lidar", "must be \"trainable\" or \"frozen\"");
+    expect(one_of(p.lidar_bn, {"train", "eval"}), where, "model.lidar_bn", "must be \"train\" or \"eval\"");
+    expect(one_of(p.temperature, {"inv_exp", "clip"}), where, "model.temperature", "must be \"inv_exp\" or \"clip\"");
+    expect(p.temperature_init > 0, where, "model.temperature_init", "must be > 0");
   }
   {
     auto i = r.object("inits");
@@ -100,7 +100,7 @@ PretrainProtocol pretrain_protocol_from_json(json j, const fs::path& file, const
   }
   {
     auto o = r.object("optimizer");
-    require(o.string("type") == "adamw", where, "optimizer.type", "must be \"adamw\"");
+    expect(o.string("type") == "adamw", where, "optimizer.type", "must be \"adamw\"");
     p.lr = o.number("lr");
     p.weight_decay = o.number("weight_decay");
     const auto b = o.numbers("betas", 2);
@@ -108,53 +108,53 @@ PretrainProtocol pretrain_protocol_from_json(json j, const fs::path& file, const
     p.beta2 = b[1];
     p.eps = o.number("eps");
     o.finish();
-    require(p.lr > 0, where, "optimizer.lr", "must be > 0");
-    require(p.weight_decay >= 0, where, "optimizer.weight_decay", "must be >= 0");
-    require(p.beta1 >= 0 && p.beta1 < 1 && p.beta2 >= 0 && p.beta2 < 1, where, "optimizer.betas", "must be in [0, 1)");
-    require(p.eps > 0, where, "optimizer.eps", "must be > 0");
+    expect(p.lr > 0, where, "optimizer.lr", "must be > 0");
+    expect(p.weight_decay >= 0, where, "optimizer.weight_decay", "must be >= 0");
+    expect(p.beta1 >= 0 && p.beta1 < 1 && p.beta2 >= 0 && p.beta2 < 1, where, "optimizer.betas", "must be in [0, 1)");
+    expect(p.eps > 0, where, "optimizer.eps", "must be > 0");
   }
   {
     auto s = r.object("schedule");
-    require(s.string("type") == "linear_warmup_cosine_restarts", where, "schedule.type",
+    expect(s.string("type") == "linear_warmup_cosine_restarts", where, "schedule.type",
             "must be \"linear_warmup_cosine_restarts\"");
-    require(s.string("step") == "epoch", where, "schedule.step", "must be \"epoch\" (the thesis steps once per epoch)");
+    expect(s.string("step") == "epoch", where, "schedule.step", "must be \"epoch\" (the thesis steps once per epoch)");
     p.warmup_epochs = s.integer("warmup_epochs");
     p.warmup_start_lr = s.number("warmup_start_lr");
     p.t_0 = s.integer("T_0");
     p.t_mult = s.integer("T_mult");
     p.eta_min = s.number("eta_min");
     s.finish();
-    require(p.warmup_epochs >= 0, where, "schedule.warmup_epochs", "must be >= 0");
-    require(p.warmup_start_lr > 0 && p.warmup_start_lr <= p.lr, where, "schedule.warmup_start_lr",
+    expect(p.warmup_epochs >= 0, where, "schedule.warmup_epochs", "must be >= 0");
+    expect(p.warmup_start_lr > 0 && p.warmup_start_lr <= p.lr, where, "schedule.warmup_start_lr",
             "must be in (0, optimizer.lr]");
-    require(p.t_0 >= 1 && p.t_mult >= 1, where, "schedule.T_0/T_mult", "must be >= 1 (PyTorch)");
-    require(p.eta_min >= 0 && p.eta_min < p.lr, where, "schedule.eta_min", "must be in [0, optimizer.lr)");
+    expect(p.t_0 >= 1 && p.t_mult >= 1, where, "schedule.T_0/T_mult", "must be >= 1 (PyTorch)");
+    expect(p.eta_min >= 0 && p.eta_min < p.lr, where, "schedule.eta_min", "must be in [0, optimizer.lr)");
   }
   {
     auto t = r.object("train");
     p.epochs = t.integer("epochs");
     p.batch_size = t.integer("batch_size");
-    require(t.boolean("drop_last"), where, "train.drop_last", "must be true (the thesis drops the last partial batch)");
+    expect(t.boolean("drop_last"), where, "train.drop_last", "must be true (the thesis drops the last partial batch)");
     p.keep_epochs = t.integers("keep_epochs");
     p.limit_train_batches = t.integer("limit_train_batches");
     p.limit_val_batches = t.integer("limit_val_batches");
     t.finish();
-    require(p.limit_train_batches >= 0 && p.limit_val_batches >= 0, where, "train.limit_*_batches",
+    expect(p.limit_train_batches >= 0 && p.limit_val_batches >= 0, where, "train.limit_*_batches",
             "must be >= 0 (0 = every batch)");
-    require(p.epochs >= 1, where, "train.epochs", "must be >= 1");
-    require(p.batch_size >= 2, where, "train.batch_size", "must be >= 2 (InfoNCE needs negatives)");
+    expect(p.epochs >= 1, where, "train.epochs", "must be >= 1");
+    expect(p.batch_size >= 2, where, "train.batch_size", "must be >= 2 (InfoNCE needs negatives)");
     for (const auto e : p.keep_epochs)
-      require(e >= 0 && e < p.epochs, where, "train.keep_epochs",
+      expect(e >= 0 && e < p.epochs, where, "train.keep_epochs",
               fmt::format("holds epoch {}, outside the protocol's 0-based epochs 0..{}", e, p.epochs - 1));
   }
   {
     auto q = r.object("retrieval");
     p.retrieval_ks = q.integers("ks");
     q.finish();
-    for (const auto k : p.retrieval_ks) require(k >= 1, where, "retrieval.ks", "must be >= 1");
+    for (const auto k : p.retrieval_ks) expect(k >= 1, where, "retrieval.ks", "must be >= 1");
   }
   p.seeds = r.integers("seeds");
-  require(!p.seeds.empty(), where, "seeds", "must list at least one seed");
+  expect(!p.seeds.empty(), where, "seeds", "must list at least one seed");
   p.decisions = r.raw("decisions");
   r.allow("scales");
   r.finish();

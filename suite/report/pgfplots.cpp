@@ -9,8 +9,8 @@ namespace clcp {
 
 namespace {
 
-std::string n(double v) { return fmt::format("{:.6g}", v); }
-double at(const std::vector<double>& v, size_t i, double fallback) { return i < v.size() ? v[i] : fallback; }
+std::string pgf_num(double v) { return fmt::format("{:.6g}", v); }
+double pgf_at(const std::vector<double>& v, size_t i, double fallback) { return i < v.size() ? v[i] : fallback; }
 
 // Indices to draw: all finite points, thinned evenly (first and last kept) to at most kMaxCurvePoints.
 std::vector<size_t> points_of(const Series& s, bool thin) {
@@ -27,10 +27,10 @@ std::vector<size_t> points_of(const Series& s, bool thin) {
 std::string axis_common(const Figure& f) {
   std::string s = fmt::format("title={{{}}}, xlabel={{{}}}, ylabel={{{}}}", tex_escape(f.title), tex_escape(f.xlabel),
                               tex_escape(f.ylabel));
-  if (f.xmin) s += fmt::format(", xmin={}", n(*f.xmin));
-  if (f.xmax) s += fmt::format(", xmax={}", n(*f.xmax));
-  if (f.ymin) s += fmt::format(", ymin={}", n(*f.ymin));
-  if (f.ymax) s += fmt::format(", ymax={}", n(*f.ymax));
+  if (f.xmin) s += fmt::format(", xmin={}", pgf_num(*f.xmin));
+  if (f.xmax) s += fmt::format(", xmax={}", pgf_num(*f.xmax));
+  if (f.ymin) s += fmt::format(", ymin={}", pgf_num(*f.ymin));
+  if (f.ymax) s += fmt::format(", ymax={}", pgf_num(*f.ymax));
   return s;
 }
 
@@ -38,19 +38,21 @@ const char* kLegend = "legend style={font=\\footnotesize}, legend pos=outer nort
 
 // "(x,y) += (ex+,ey+) -= (ex-,ey-)" with explicit asymmetric error bars.
 std::string errcoord(double x, double y, double xlo, double xhi, double ylo, double yhi) {
-  return fmt::format("({},{}) += ({},{}) -= ({},{})", n(x), n(y), n(xhi - x), n(yhi - y), n(x - xlo), n(y - ylo));
+  return fmt::format("({},{}) += ({},{}) -= ({},{})", pgf_num(x), pgf_num(y), pgf_num(xhi - x), pgf_num(yhi - y),
+                     pgf_num(x - xlo), pgf_num(y - ylo));
 }
 
-std::string scatter(const Figure& f) {
+std::string pgf_scatter(const Figure& f) {
   std::string s = fmt::format("\\begin{{axis}}[width=0.62\\linewidth, height=0.55\\linewidth, grid=major, {}, {}]\n",
                               axis_common(f), kLegend);
   const double x0 = f.xmin.value_or(0), x1 = f.xmax.value_or(100);
   for (const double r : f.iso_lines) {
-    s += fmt::format("\\addplot[gray, dashed, domain={}:{}, samples=2, forget plot] {{{}*x}};\n", n(x0), n(x1), n(r));
+    s += fmt::format("\\addplot[gray, dashed, domain={}:{}, samples=2, forget plot] {{{}*x}};\n", pgf_num(x0),
+                     pgf_num(x1), pgf_num(r));
     if (f.xmax && f.ymax) {
       const double x = std::min(*f.xmax, *f.ymax / r) * 0.96;
-      s += fmt::format("\\node[gray, font=\\scriptsize, anchor=south east] at (axis cs:{},{}) {{rPD {}}};\n", n(x),
-                       n(r * x), n(r));
+      s += fmt::format("\\node[gray, font=\\scriptsize, anchor=south east] at (axis cs:{},{}) {{rPD {}}};\n",
+                       pgf_num(x), pgf_num(r * x), pgf_num(r));
     }
   }
   for (const Series& se : f.series) {
@@ -60,14 +62,14 @@ std::string scatter(const Figure& f) {
                      "y explicit] coordinates {{",
                      se.hollow ? "o" : "*");
     for (size_t i : idx)
-      s += " " + errcoord(se.x[i], se.y[i], at(se.x_lo, i, se.x[i]), at(se.x_hi, i, se.x[i]), at(se.y_lo, i, se.y[i]),
-                          at(se.y_hi, i, se.y[i]));
+      s += " " + errcoord(se.x[i], se.y[i], pgf_at(se.x_lo, i, se.x[i]), pgf_at(se.x_hi, i, se.x[i]),
+                          pgf_at(se.y_lo, i, se.y[i]), pgf_at(se.y_hi, i, se.y[i]));
     s += fmt::format(" }};\n\\addlegendentry{{{}}}\n", tex_escape(se.label));
   }
   return s + "\\end{axis}\n";
 }
 
-std::string lines(const Figure& f) {
+std::string pgf_lines(const Figure& f) {
   std::string s = fmt::format("\\begin{{axis}}[width=0.7\\linewidth, height=0.42\\linewidth, grid=major, {}, {}]\n",
                               axis_common(f), kLegend);
   for (const Series& se : f.series) {
@@ -77,14 +79,15 @@ std::string lines(const Figure& f) {
     s += bars ? "\\addplot+[mark=*, error bars/.cd, y dir=both, y explicit] coordinates {"
               : "\\addplot+[mark=none, thick] coordinates {";
     for (size_t i : idx)
-      s += " " + (bars ? errcoord(se.x[i], se.y[i], se.x[i], se.x[i], at(se.y_lo, i, se.y[i]), at(se.y_hi, i, se.y[i]))
-                       : fmt::format("({},{})", n(se.x[i]), n(se.y[i])));
+      s += " " + (bars ? errcoord(se.x[i], se.y[i], se.x[i], se.x[i], pgf_at(se.y_lo, i, se.y[i]),
+                                  pgf_at(se.y_hi, i, se.y[i]))
+                       : fmt::format("({},{})", pgf_num(se.x[i]), pgf_num(se.y[i])));
     s += fmt::format(" }};\n\\addlegendentry{{{}}}\n", tex_escape(se.label));
   }
   return s + "\\end{axis}\n";
 }
 
-std::string bars(const Figure& f) {
+std::string pgf_bars(const Figure& f) {
   std::string ticks, labels;
   for (size_t c = 0; c < f.categories.size(); ++c) {
     ticks += fmt::format("{}{}", c ? "," : "", c);
@@ -94,13 +97,13 @@ std::string bars(const Figure& f) {
   std::string s = fmt::format(
       "\\begin{{axis}}[width=0.75\\linewidth, height=0.42\\linewidth, ybar, bar width={}pt, xtick={{{}}}, "
       "xticklabels={{{}}}, enlarge x limits=0.15, ymajorgrids, {}, {}]\n",
-      n(bar_pt), ticks, labels, axis_common(f), kLegend);
+      pgf_num(bar_pt), ticks, labels, axis_common(f), kLegend);
   for (const Series& se : f.series) {
     s += "\\addplot+[error bars/.cd, y dir=both, y explicit] coordinates {";
     for (size_t c = 0; c < f.categories.size(); ++c) {
-      const double y = at(se.y, c, NAN);
+      const double y = pgf_at(se.y, c, NAN);
       if (!std::isfinite(y)) continue;
-      const double lo = at(se.y_lo, c, y), hi = at(se.y_hi, c, y);
+      const double lo = pgf_at(se.y_lo, c, y), hi = pgf_at(se.y_hi, c, y);
       s += " " + errcoord(static_cast<double>(c), y, c, c, std::isfinite(lo) ? lo : y, std::isfinite(hi) ? hi : y);
     }
     s += fmt::format(" }};\n\\addlegendentry{{{}}}\n", tex_escape(se.label));
@@ -108,7 +111,7 @@ std::string bars(const Figure& f) {
   return s + "\\end{axis}\n";
 }
 
-std::string heatmap(const Figure& f) {
+std::string pgf_heatmap(const Figure& f) {
   std::string xt, xl, yt, yl;
   for (size_t c = 0; c < f.categories.size(); ++c) {
     xt += fmt::format("{}{}", c ? "," : "", c);
@@ -124,13 +127,13 @@ std::string heatmap(const Figure& f) {
       "x tick label style={{rotate=45, anchor=north east, font=\\scriptsize}}, y tick label style={{font=\\scriptsize}}, "
       "tick style={{draw=none}}, colormap={{blues}}{{rgb255(0cm)=(247,251,255); rgb255(1cm)=(158,202,225); "
       "rgb255(2cm)=(66,146,198)}}, colorbar, point meta min={}, point meta max={}]\n",
-      tex_escape(f.title), n(f.categories.size() - 0.5), n(f.rows.size() - 0.5), xt, xl, yt, yl, n(f.zmin),
-      n(f.zmax));
+      tex_escape(f.title), pgf_num(f.categories.size() - 0.5), pgf_num(f.rows.size() - 0.5), xt, xl, yt, yl,
+      pgf_num(f.zmin), pgf_num(f.zmax));
   std::string coords;
   for (size_t r = 0; r < f.rows.size(); ++r)
     for (size_t c = 0; c < f.categories.size(); ++c) {
-      const double v = r < f.matrix.size() ? at(f.matrix[r], c, NAN) : NAN;
-      if (std::isfinite(v)) coords += fmt::format(" ({},{}) [{}]", c, r, n(v));
+      const double v = r < f.matrix.size() ? pgf_at(f.matrix[r], c, NAN) : NAN;
+      if (std::isfinite(v)) coords += fmt::format(" ({},{}) [{}]", c, r, pgf_num(v));
     }
   if (!coords.empty())
     s += "\\addplot[scatter, only marks, mark=square*, mark size=0.275cm, point meta=explicit, "
@@ -159,10 +162,10 @@ std::string render_pgfplots(const Figure& f) {
   if (!f.omitted.empty()) return "";
   std::string body;
   switch (f.kind) {
-    case FigureKind::Scatter: body = scatter(f); break;
-    case FigureKind::Lines: body = lines(f); break;
-    case FigureKind::Bars: body = bars(f); break;
-    case FigureKind::Heatmap: body = heatmap(f); break;
+    case FigureKind::Scatter: body = pgf_scatter(f); break;
+    case FigureKind::Lines: body = pgf_lines(f); break;
+    case FigureKind::Bars: body = pgf_bars(f); break;
+    case FigureKind::Heatmap: body = pgf_heatmap(f); break;
   }
   return "\\begin{tikzpicture}\n" + body + "\\end{tikzpicture}\n";
 }

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <clcp/build_info.hpp>
 #include <cmath>
 #include <cstdlib>
 #include <mstch/mstch.hpp>
@@ -22,7 +23,7 @@ namespace fs = std::filesystem;
 
 fs::path templates_dir() {
   if (const char* env = std::getenv("CLCP_TEMPLATES_DIR")) return env;
-  return fs::path(CLCP_SOURCE_DIR) / "reports" / "templates";
+  return fs::path(build_info::kSourceDir) / "reports" / "templates";
 }
 
 std::string canonical_format(const std::string& format) {

@@ -6,6 +6,7 @@
 
 #include "suite/core/error.hpp"
 #include "suite/results/bundle.hpp"
+#include "suite/stats/json_number.hpp"
 #include "suite/stats/run_bundle.hpp"
 
 namespace clcp::stats {
@@ -13,7 +14,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-nlohmann::json num(double x) { return std::isfinite(x) ? nlohmann::json(x) : nlohmann::json(nullptr); }
 nlohmann::json opt(const std::optional<double>& x) { return x && std::isfinite(*x) ? nlohmann::json(*x) : nlohmann::json(nullptr); }
 std::optional<double> finite_or_none(double x) { return std::isfinite(x) ? std::optional<double>(x) : std::nullopt; }
 
@@ -45,10 +45,15 @@ MeanSd mean_sd(const std::vector<double>& values) {
   return m;
 }
 
-nlohmann::json MeanSd::to_json() const { return {{"mean", num(mean)}, {"sd", num(sd)}, {"n", n}}; }
+nlohmann::json MeanSd::to_json() const {
+  return {{"mean", number_or_null(mean)}, {"sd", number_or_null(sd)}, {"n", n}};
+}
 
 nlohmann::json MetricSummary::to_json() const {
-  return {{"mean", num(seeds.mean)}, {"sd", num(seeds.sd)}, {"n", seeds.n}, {"ci", {num(ci.lo), num(ci.hi)}}};
+  return {{"mean", number_or_null(seeds.mean)},
+          {"sd", number_or_null(seeds.sd)},
+          {"n", seeds.n},
+          {"ci", {number_or_null(ci.lo), number_or_null(ci.hi)}}};
 }
 
 nlohmann::json RunEntry::to_json() const {

@@ -1,5 +1,6 @@
 #include "suite/stats/baselines.hpp"
 
+#include <clcp/build_info.hpp>
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -44,7 +45,7 @@ const BaselineRow* Baseline::find(const std::string& experiment) const {
 
 fs::path baselines_dir() {
   if (const char* d = std::getenv("CLCP_BASELINES_DIR"); d && *d) return d;
-  return fs::path(CLCP_SOURCE_DIR) / "baselines";
+  return fs::path(build_info::kSourceDir) / "baselines";
 }
 
 Baseline load_baseline(const std::string& name) {

@@ -6,13 +6,13 @@
 
 #include "suite/core/error.hpp"
 #include "suite/core/rng.hpp"
+#include "suite/stats/json_number.hpp"
 
 namespace clcp::stats {
 namespace {
 
 constexpr size_t kRow = 2 * kNumClasses;  // intersect[19] then union[19]
 
-nlohmann::json number_or_null(double x) { return std::isfinite(x) ? nlohmann::json(x) : nlohmann::json(nullptr); }
 
 // Adds row `i` of `m` to `sums`.
 inline void add_row(const CountMatrix& m, int64_t i, int64_t* sums) {

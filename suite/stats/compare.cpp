@@ -9,6 +9,7 @@
 
 #include "suite/core/error.hpp"
 #include "suite/stats/aggregate.hpp"
+#include "suite/stats/json_number.hpp"
 #include "suite/stats/run_bundle.hpp"
 
 namespace clcp::stats {
@@ -16,7 +17,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-nlohmann::json num(double x) { return std::isfinite(x) ? nlohmann::json(x) : nlohmann::json(nullptr); }
 
 struct Side {
   std::string name;                      // "A" | "B"
@@ -116,12 +116,16 @@ std::string ratio_signed(double x) { return std::isfinite(x) ? fmt::format("{:+.
 }  // namespace
 
 nlohmann::json Delta::to_json() const {
-  return {{"A", num(a)},           {"B", num(b)}, {"delta", num(delta.value)}, {"ci", {num(delta.lo), num(delta.hi)}},
-          {"P_improvement", num(p_improvement)}, {"verdict", verdict}};
+  return {{"A", number_or_null(a)},
+          {"B", number_or_null(b)},
+          {"delta", number_or_null(delta.value)},
+          {"ci", {number_or_null(delta.lo), number_or_null(delta.hi)}},
+          {"P_improvement", number_or_null(p_improvement)},
+          {"verdict", verdict}};
 }
 
 nlohmann::json SeedsNeeded::to_json() const {
-  return {{"per_side", per_side ? nlohmann::json(*per_side) : nlohmann::json(nullptr)}, {"sd", num(sd)},
+  return {{"per_side", per_side ? nlohmann::json(*per_side) : nlohmann::json(nullptr)}, {"sd", number_or_null(sd)},
           {"note", note}};
 }
 

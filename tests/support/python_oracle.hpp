@@ -11,6 +11,7 @@
 #include <string>
 
 #include "suite/core/error.hpp"
+#include "support/test_paths.hpp"
 
 namespace clcp::test {
 

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/file.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -13,6 +14,9 @@
 #include <fstream>
 #include <sstream>
 #include <thread>
+
+#include "support/python_oracle.hpp"
+#include "support/test_paths.hpp"
 
 extern char** environ;
 
@@ -100,16 +104,31 @@ CommandResult CliProcess::finish() {
   return r;
 }
 
+fs::path shared_synth(const std::string& tag, const std::string& synth_args) {
+  const fs::path dir = shared_test_tmp() / (tag + "_" + std::to_string(std::hash<std::string>{}(synth_args) % 1000000));
+  if (fs::exists(dir / "DONE")) return dir;
+  fs::create_directories(dir.parent_path());
+  const std::string lock_path = dir.string() + ".lock";
+  const int fd = ::open(lock_path.c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0644);
+  if (fd < 0 || ::flock(fd, LOCK_EX) != 0) throw std::runtime_error("cannot lock " + lock_path);
+  std::string error;
+  if (!fs::exists(dir / "DONE")) {  // first here: render (a half-rendered folder of a killed run is redone)
+    fs::remove_all(dir);
+    const auto r = run_cli("data synth --out " + dir.string() + " " + synth_args);
+    if (r.exit_code == 0)
+      std::ofstream(dir / "DONE") << synth_args << "\n";
+    else
+      error = "data synth failed: " + r.output;
+  }
+  ::flock(fd, LOCK_UN);
+  ::close(fd);
+  if (!error.empty()) throw std::runtime_error(error);
+  return dir;
+}
+
 const fs::path& small_synth_root() {
-  static const fs::path root = [] {
-    // One folder per source tree: test runs of other checkouts on this machine re-render theirs meanwhile.
-    const fs::path dir = fs::temp_directory_path() /
-                         ("clcp_cli_synth_" + std::to_string(std::hash<std::string>{}(CLCP_SOURCE_DIR) % 100000));
-    const auto r = run_cli("data synth --out " + dir.string() +
-                           " --seed 5 --train-images 8 --val-images 4 --acdc-per-condition 2 --a2d2-scenes 0");
-    if (r.exit_code != 0) throw std::runtime_error("data synth failed: " + r.output);
-    return dir;
-  }();
+  static const fs::path root =
+      shared_synth("cli_synth", "--seed 5 --train-images 8 --val-images 4 --acdc-per-condition 2 --a2d2-scenes 0");
   return root;
 }
 

@@ -13,7 +13,12 @@ namespace clcp::test {
 CommandResult run_cli(const std::string& args);
 /// Starts `clcp-bench <args>`, waits until `wait_for` exists (polling), sends SIGINT, and waits for the exit.
 CommandResult run_cli_interrupt_when(const std::string& args, const std::filesystem::path& wait_for);
-/// A small embedded data set shared by the CLI tests (rendered once per test process).
+/// The embedded data `clcp-bench data synth --out DIR <synth_args>` renders, made once per test run and shared by
+/// every test process (ctest runs each test case in a process of its own, two at a time): DIR is
+/// shared_test_tmp()/<tag>_<hash of the arguments>; the first process renders it under an exclusive flock on DIR.lock
+/// and marks it with DIR/DONE, the others wait on the lock and reuse it. Throws std::runtime_error when synth fails.
+std::filesystem::path shared_synth(const std::string& tag, const std::string& synth_args);
+/// A small embedded data set shared by the CLI tests (rendered once per test run).
 const std::filesystem::path& small_synth_root();
 
 /// A clcp-bench process started in the background (output to a log file), for tests that signal or race it.

@@ -17,6 +17,7 @@
 #include "suite/results/bundle.hpp"
 #include "suite/results/cell_lock.hpp"
 #include "suite/results/integrity.hpp"
+#include "support/test_paths.hpp"
 
 namespace fs = std::filesystem;
 using clcp::test::run_cli;
@@ -26,14 +27,8 @@ namespace {
 // A data set of its own, smaller than the shared one where it costs time (1 Cityscapes val image, 1 ACDC image
 // per condition): the schedule is still the ci scale's 12 iterations with checkpoints after 6 and 12.
 const fs::path& kill_data() {
-  static const fs::path dir = [] {
-    const fs::path d = fs::temp_directory_path() / ("clcp_kill_data_" + std::to_string(::getpid()));
-    fs::remove_all(d);
-    const auto r = run_cli("data synth --out " + d.string() + " --seed 5 --train-images 8 --val-images 1 "
-                           "--acdc-per-condition 1");
-    if (r.exit_code != 0) throw std::runtime_error(r.output);
-    return d;
-  }();
+  static const fs::path dir = clcp::test::shared_synth("cli_kill", "--seed 5 --train-images 8 --val-images 1 "
+                                                                   "--acdc-per-condition 1");
   return dir;
 }
 

@@ -6,6 +6,7 @@
 
 #include "cli_harness.hpp"
 #include "suite/core/fsio.hpp"
+#include "support/test_paths.hpp"
 
 namespace fs = std::filesystem;
 using clcp::test::run_cli;

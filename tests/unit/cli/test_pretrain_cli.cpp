@@ -12,6 +12,7 @@
 #include "cli_harness.hpp"
 #include "suite/core/fsio.hpp"
 #include "suite/core/hash.hpp"
+#include "support/test_paths.hpp"
 
 using namespace clcp;
 using namespace clcp::test;
@@ -19,19 +20,12 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// 4 scenes × 8 frames: 28 train and 4 val pairs at val_ratio 0.15 (one val batch of 4 at the ci scale).
+// 4 scenes × 8 frames: 28 train and 4 val pairs at val_ratio 0.15 (one val batch of 4 at the ci scale); rendered once
+// per test run (shared_synth).
 const fs::path& a2d2_root() {
-  static const fs::path root = [] {
-    const fs::path dir = fs::temp_directory_path() /
-                         ("clcp_cli_a2d2_" + std::to_string(std::hash<std::string>{}(CLCP_SOURCE_DIR) % 100000));
-    if (!fs::exists(dir / "SYNTH.json")) {
-      const auto r = run_cli("data synth --out " + dir.string() +
-                             " --seed 5 --train-images 8 --val-images 4 --acdc-per-condition 2 --a2d2-scenes 4 "
-                             "--a2d2-frames 8");
-      if (r.exit_code != 0) throw std::runtime_error("data synth failed: " + r.output);
-    }
-    return dir;
-  }();
+  static const fs::path root =
+      shared_synth("cli_a2d2", "--seed 5 --train-images 8 --val-images 4 --acdc-per-condition 2 --a2d2-scenes 4 "
+                               "--a2d2-frames 8");
   return root;
 }
 

@@ -12,9 +12,9 @@
 #include <string>
 #include <sys/wait.h>
 
-namespace clcp::test {
+#include "support/test_paths.hpp"  // venv_python(), CLCP_SOURCE_DIR
 
-inline std::string venv_python() { return CLCP_VENV_PYTHON; }
+namespace clcp::test {
 
 inline std::string albu_python() {
   if (const char* p = std::getenv("CLCP_ALBU_PYTHON"); p && *p) return p;

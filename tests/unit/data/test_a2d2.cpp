@@ -9,10 +9,11 @@
 
 #include "a2d2_test_util.hpp"
 #include "npz_test_util.hpp"
-#include "unit/parity/oracle.hpp"
 #include "suite/core/error.hpp"
 #include "suite/data/a2d2_manifest.hpp"
 #include "suite/data/a2d2_sample.hpp"
+#include "support/test_paths.hpp"
+#include "unit/parity/oracle.hpp"
 
 using namespace clcp;
 using clcp::test::A2D2Writer;

@@ -15,6 +15,7 @@
 #include "suite/data/synth/render.hpp"
 #include "suite/data/synth/scene.hpp"
 #include "suite/data/synth/weather.hpp"
+#include "support/test_paths.hpp"
 
 using namespace clcp;
 namespace fs = std::filesystem;

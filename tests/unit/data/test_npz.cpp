@@ -6,11 +6,12 @@
 #include <fstream>
 
 #include "data_test_util.hpp"
-#include "python_util.hpp"
 #include "npz_test_util.hpp"
+#include "python_util.hpp"
 #include "suite/core/error.hpp"
 #include "suite/core/fsio.hpp"
 #include "suite/data/npz.hpp"
+#include "support/test_paths.hpp"
 
 using namespace clcp;
 using clcp::test::npy_bytes;

@@ -9,6 +9,7 @@
 #include "a2d2_test_util.hpp"
 #include "suite/core/error.hpp"
 #include "suite/data/a2d2_sample.hpp"
+#include "support/test_paths.hpp"
 
 using namespace clcp;
 using clcp::test::A2D2Writer;

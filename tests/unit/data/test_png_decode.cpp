@@ -14,6 +14,7 @@
 #include "suite/core/fsio.hpp"
 #include "suite/data/png_decode.hpp"
 #include "suite/data/sample_io.hpp"
+#include "support/test_paths.hpp"
 
 using namespace clcp;
 using clcp::test::TempDir;

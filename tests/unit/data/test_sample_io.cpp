@@ -8,6 +8,7 @@
 #include "suite/data/labels.hpp"
 #include "suite/data/sample_io.hpp"
 #include "suite/data/transforms.hpp"
+#include "support/test_paths.hpp"
 
 using namespace clcp;
 using clcp::test::TempDir;

@@ -10,6 +10,7 @@
 #include "models/safetensors.hpp"
 #include "suite/core/error.hpp"
 #include "suite/core/fsio.hpp"
+#include "support/test_paths.hpp"
 
 namespace fs = std::filesystem;
 

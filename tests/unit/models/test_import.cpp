@@ -10,6 +10,7 @@
 #include "suite/core/error.hpp"
 #include "suite/core/fsio.hpp"
 #include "suite/core/hash.hpp"
+#include "support/test_paths.hpp"
 #include "test_import_fixtures.hpp"
 
 namespace fs = std::filesystem;

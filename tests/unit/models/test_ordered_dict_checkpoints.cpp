@@ -15,6 +15,7 @@
 #include "suite/core/fsio.hpp"
 #include "suite/core/hash.hpp"
 #include "support/python_oracle.hpp"
+#include "support/test_paths.hpp"
 
 namespace fs = std::filesystem;
 using clcp::test::error_of;

@@ -1,9 +1,10 @@
 #include <catch2/catch.hpp>
 
 #include "models/safetensors.hpp"
-#include "support/python_oracle.hpp"
 #include "suite/core/error.hpp"
 #include "suite/core/fsio.hpp"
+#include "support/python_oracle.hpp"
+#include "support/test_paths.hpp"
 
 using namespace clcp;
 
@@ -108,7 +109,7 @@ TEST_CASE("damaged safetensors files are rejected with a user error naming the f
 
 TEST_CASE("files written by Python safetensors read back exactly, and ours read in Python") {
   if (!test::python_available()) {
-    WARN("skipped: no python at " CLCP_VENV_PYTHON);
+    WARN("skipped: no python at " << CLCP_VENV_PYTHON);
     return;
   }
   test::TempDir dir;

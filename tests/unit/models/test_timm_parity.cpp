@@ -7,6 +7,7 @@
 #include "models/segmenter.hpp"
 #include "models/state_dict.hpp"
 #include "support/python_oracle.hpp"
+#include "support/test_paths.hpp"
 
 using namespace clcp;
 
@@ -100,7 +101,7 @@ double max_abs_diff(const torch::Tensor& a, const torch::Tensor& b) {
 
 TEST_CASE("our ViT, pos_embed resize and segmenter match timm and the mmseg head re-statement to 1e-5") {
   if (!test::python_available()) {
-    WARN("skipped: no python at " CLCP_VENV_PYTHON);
+    WARN("skipped: no python at " << CLCP_VENV_PYTHON);
     return;
   }
   test::TempDir dir;

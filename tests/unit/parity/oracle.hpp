@@ -12,6 +12,8 @@
 #include <sstream>
 #include <string>
 
+#include "support/test_paths.hpp"
+
 namespace clcp::parity {
 
 namespace fs = std::filesystem;

@@ -12,6 +12,7 @@
 #include "suite/data/labels.hpp"
 #include "suite/eval/image_evidence.hpp"
 #include "suite/eval/metrics.hpp"
+#include "support/test_paths.hpp"
 
 using namespace clcp;
 namespace fs = std::filesystem;

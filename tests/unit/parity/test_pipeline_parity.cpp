@@ -16,6 +16,7 @@
 #include "suite/data/synth/scene.hpp"
 #include "suite/data/synth/weather.hpp"
 #include "suite/data/transforms.hpp"
+#include "support/test_paths.hpp"
 
 using namespace clcp;
 namespace fs = std::filesystem;

@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include "oracle.hpp"
+#include "support/test_paths.hpp"
 
 using namespace clcp::parity;
 

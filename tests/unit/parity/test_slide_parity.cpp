@@ -19,6 +19,7 @@
 #include "suite/data/synth/weather.hpp"
 #include "suite/data/transforms.hpp"
 #include "suite/eval/predict.hpp"
+#include "support/test_paths.hpp"
 
 using namespace clcp;
 namespace fs = std::filesystem;

@@ -11,6 +11,7 @@
 #include "models/lidar/voxelize.hpp"
 #include "suite/data/a2d2.hpp"
 #include "suite/data/a2d2_sample.hpp"
+#include "support/test_paths.hpp"
 
 using namespace clcp;
 namespace fs = std::filesystem;

@@ -8,6 +8,7 @@
 #include "suite/core/fsio.hpp"
 #include "suite/protocol/pretrain_protocol.hpp"
 #include "suite/protocol/protocol.hpp"
+#include "support/test_paths.hpp"
 
 namespace fs = std::filesystem;
 

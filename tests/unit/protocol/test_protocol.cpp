@@ -7,6 +7,7 @@
 #include "suite/core/error.hpp"
 #include "suite/core/fsio.hpp"
 #include "suite/protocol/protocol.hpp"
+#include "support/test_paths.hpp"
 
 namespace fs = std::filesystem;
 using clcp::load_protocol;

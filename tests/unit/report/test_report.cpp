@@ -9,6 +9,7 @@
 #include "suite/report/long_format.hpp"
 #include "suite/report/render.hpp"
 #include "suite/report/report_figures.hpp"
+#include "support/test_paths.hpp"
 
 namespace fs = std::filesystem;
 using nlohmann::json;

@@ -10,6 +10,7 @@
 #include "suite/core/fsio.hpp"
 #include "suite/core/rng.hpp"
 #include "suite/results/bundle.hpp"
+#include "support/test_paths.hpp"
 
 namespace clcp::test {
 namespace fs = std::filesystem;

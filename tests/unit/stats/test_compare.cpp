@@ -6,6 +6,7 @@
 #include "stats_fixtures.hpp"
 #include "suite/core/error.hpp"
 #include "suite/stats/compare.hpp"
+#include "support/test_paths.hpp"
 
 using namespace clcp;
 using namespace clcp::stats;

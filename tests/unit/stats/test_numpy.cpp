@@ -8,6 +8,7 @@
 #include "suite/core/error.hpp"
 #include "suite/core/fsio.hpp"
 #include "suite/stats/bootstrap.hpp"
+#include "support/test_paths.hpp"
 
 using namespace clcp;
 using namespace clcp::stats;

@@ -8,6 +8,7 @@
 #include "suite/eval/metrics.hpp"
 #include "suite/stats/aggregate.hpp"
 #include "suite/stats/run_bundle.hpp"
+#include "support/test_paths.hpp"
 
 using namespace clcp;
 using namespace clcp::stats;

@@ -7,12 +7,13 @@
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
+#include "models/state_dict.hpp"
 #include "suite/core/error.hpp"
 #include "suite/core/fsio.hpp"
 #include "suite/core/rng.hpp"
 #include "suite/train/checkpoint.hpp"
 #include "suite/train/finetune.hpp"
-#include "models/state_dict.hpp"
+#include "support/test_paths.hpp"
 
 using namespace clcp;
 namespace fs = std::filesystem;
