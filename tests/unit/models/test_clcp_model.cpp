@@ -58,7 +58,7 @@ TEST_CASE("the clip form clamps its logit scale to at most 100 and inv_exp is ne
   CHECK(t.item<float>() == Approx(-0.4));
 }
 
-TEST_CASE("the CLCP model has the thesis's Lightning names and both towers embed to [B, 384]", "[clcp]") {
+TEST_CASE("the CLCP model has the thesis's Lightning names and both towers embed to [B, 384]", "[slow][clcp]") {
   for (const std::string head : {"linear", "mlp"}) {
     ClcpModel m(ClcpModelOptions{head});
     m->init_weights(0);

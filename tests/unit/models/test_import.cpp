@@ -49,7 +49,7 @@ bool has(const std::vector<std::string>& v, const std::string& s) { return std::
 
 TEST_CASE("torch.save zip checkpoints (plain dict, state_dict/model wrappers, module. prefix, cuda-tagged storages) "
           "give the safetensors export's tensors",
-          "[import]") {
+          "[slow][import]") {
   SKIP_WITHOUT_PYTHON();
   const auto want = reference_body();
   REQUIRE(want.size() == 150);
@@ -73,7 +73,7 @@ TEST_CASE("torch.save zip checkpoints (plain dict, state_dict/model wrappers, mo
 }
 
 TEST_CASE("A pickle LibTorch cannot rebuild stops with one line naming the construct, the file and the conversion",
-          "[import]") {
+          "[slow][import]") {
   SKIP_WITHOUT_PYTHON();
   // A class defined in the saving script (__main__) is special-cased by LibTorch and cannot be resolved.
   const auto main_class = error_of([] { clcp::read_checkpoint(import_fixtures() / "clcp_main_class.ckpt"); });

@@ -77,7 +77,7 @@ TEST_CASE("MinkUNet34-W32 has mmdet3d's 378 backbone tensors with the shapes of 
   CHECK(bns == 63);
 }
 
-TEST_CASE("the whole MinkUNet34-W32 equals its dense conv3d emulation on a 32-voxel grid", "[lidar]") {
+TEST_CASE("the whole MinkUNet34-W32 equals its dense conv3d emulation on a 32-voxel grid", "[slow][lidar]") {
   for (const auto dtype : {torch::kDouble, torch::kFloat}) {
     MinkUNet net;
     net->init_weights(7);
@@ -101,7 +101,8 @@ TEST_CASE("the whole MinkUNet34-W32 equals its dense conv3d emulation on a 32-vo
   }
 }
 
-TEST_CASE("MinkUNet forwards are bit-identical run to run and train-mode BatchNorm moves its statistics", "[lidar]") {
+TEST_CASE("MinkUNet forwards are bit-identical run to run and train-mode BatchNorm moves its statistics",
+          "[slow][lidar]") {
   MinkUNet net;
   net->init_weights(1);
   const auto coords = scene_coords(2, 9);

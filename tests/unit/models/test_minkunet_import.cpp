@@ -90,7 +90,8 @@ fs::path fixtures() { return test::cached_python_fixtures("clcp_minkunet_import"
 
 }  // namespace
 
-TEST_CASE("the mmdet3d MinkUNet34-W32 checkpoint loads key for key with 37,873,280 encoder parameters", "[lidar]") {
+TEST_CASE("the mmdet3d MinkUNet34-W32 checkpoint loads key for key with 37,873,280 encoder parameters",
+          "[slow][lidar]") {
   const fs::path dir = fixtures();
   if (dir.empty()) {
     WARN("SKIPPED: no Python venv (build/venv) to write the mmdet3d-layout checkpoint");

@@ -147,7 +147,7 @@ void require_exact(const std::map<std::string, torch::Tensor>& got, const std::m
 }  // namespace
 
 TEST_CASE("torch.save(model.state_dict()) of timm's ViT-S/16 loads byte-exact, _metadata kept out of the tensors",
-          "[import][ordered-dict]") {
+          "[slow][import][ordered-dict]") {
   SKIP_WITHOUT_PYTHON();
   const auto want = clcp::load_safetensors(fixtures() / "timm.safetensors");
   REQUIRE(want.size() == 152);
@@ -166,7 +166,8 @@ TEST_CASE("torch.save(model.state_dict()) of timm's ViT-S/16 loads byte-exact, _
   }
 }
 
-TEST_CASE("An mmseg iter_80000.pth with OrderedDict meta and state_dict loads its state_dict", "[import][ordered-dict]") {
+TEST_CASE("An mmseg iter_80000.pth with OrderedDict meta and state_dict loads its state_dict",
+          "[slow][import][ordered-dict]") {
   SKIP_WITHOUT_PYTHON();
   const auto want = clcp::load_safetensors(fixtures() / "timm.safetensors");
   const auto f = clcp::read_checkpoint(fixtures() / "mmseg_od.pth");

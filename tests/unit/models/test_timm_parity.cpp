@@ -99,7 +99,7 @@ double max_abs_diff(const torch::Tensor& a, const torch::Tensor& b) {
 
 }  // namespace
 
-TEST_CASE("our ViT, pos_embed resize and segmenter match timm and the mmseg head re-statement to 1e-5") {
+TEST_CASE("our ViT, pos_embed resize and segmenter match timm and the mmseg head re-statement to 1e-5", "[slow]") {
   if (!test::python_available()) {
     WARN("skipped: no python at " << CLCP_VENV_PYTHON);
     return;

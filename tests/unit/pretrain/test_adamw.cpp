@@ -26,7 +26,8 @@ save_file(out, sys.argv[1] + '/adamw.safetensors')
 )PY";
 }  // namespace
 
-TEST_CASE("one AdamW group with betas (0.9, 0.98) and weight decay 1e-2 steps as torch.optim.AdamW", "[pretrain]") {
+TEST_CASE("one AdamW group with betas (0.9, 0.98) and weight decay 1e-2 steps as torch.optim.AdamW",
+          "[slow][pretrain]") {
   const auto dir = test::cached_python_fixtures("clcp_torch_adamw", kTorchAdamW);
   if (dir.empty()) {
     WARN("SKIPPED: no Python venv (build/venv)");

@@ -264,7 +264,7 @@ TEST_CASE("global negatives over 2 x B/2 give one process's loss and gradients o
 }
 
 TEST_CASE("the real ClcpModel over 2 ranks with global negatives has one process's loss and gradients",
-          "[pretrain][dist]") {
+          "[slow][pretrain][dist]") {
   const Ranks r = run_ranks("rank: the ClcpModel with a frozen lidar tower", 2);
   INFO(r.result.what);
   REQUIRE(r.result.failed_rank == -1);

@@ -69,7 +69,7 @@ std::string deterministic_log(const fs::path& dir) {
 }  // namespace
 
 TEST_CASE("two pretraining runs give the same epoch metrics and exported encoders, and a resume mid-epoch too",
-          "[pretrain]") {
+          "[slow][pretrain]") {
   test::TempDir a, b, c;
   {
     ClcpModel m = fresh_model("mlp");
@@ -117,7 +117,7 @@ TEST_CASE("two pretraining runs give the same epoch metrics and exported encoder
 }
 
 TEST_CASE("a frozen lidar tower gets no gradient and no optimiser state while its BatchNorm statistics move",
-          "[pretrain]") {
+          "[slow][pretrain]") {
   test::TempDir dir;
   ClcpModel m = fresh_model();
   const auto before = state_dict(*m);
@@ -143,7 +143,7 @@ TEST_CASE("a frozen lidar tower gets no gradient and no optimiser state while it
 }
 
 TEST_CASE("the exported encoder loads into timm with zero missing keys and equals the checkpoint's image encoder",
-          "[pretrain]") {
+          "[slow][pretrain]") {
   if (!test::python_available()) {
     WARN("SKIPPED: no Python venv (build/venv) with timm");
     return;
@@ -170,7 +170,7 @@ print('timm loaded', len(m.state_dict()))
   CHECK(rc == 0);
 }
 
-TEST_CASE("a Lightning checkpoint with the thesis's key names loads into the pretraining model", "[pretrain]") {
+TEST_CASE("a Lightning checkpoint with the thesis's key names loads into the pretraining model", "[slow][pretrain]") {
   if (!test::python_available()) {
     WARN("SKIPPED: no Python venv (build/venv)");
     return;

@@ -14,7 +14,7 @@ using namespace clcp;
 using namespace clcp::stats;
 namespace fs = std::filesystem;
 
-TEST_CASE("metrics recomputed from a real run's evidence equal metrics.json bit for bit") {
+TEST_CASE("metrics recomputed from a real run's evidence equal metrics.json bit for bit", "[slow]") {
   if (!clcp::test::bench_exe_exists()) {
     WARN("skipped: " << CLCP_BENCH_EXE << " is not built (ninja clcp-bench)");
     return;
