@@ -1,7 +1,7 @@
 // Where the tests find the source tree, the genuine sample data (../shared/realdata), the clcp-bench executable and
 // the test venv's Python. Resolved at run time (tests/support/test_paths.cpp: the environment variable named below,
-// else the build's configured path), so that no test translation unit carries a machine path: they compile to the
-// same object in every clone (ccache hits) and share the precompiled header.
+// else the build's configured path), so that no test translation unit carries a machine path and all of them can
+// share the precompiled header.
 //   CLCP_TEST_SOURCE_DIR, CLCP_TEST_REALDATA_DIR, CLCP_TEST_BENCH_EXE, CLCP_TEST_VENV_PYTHON override them.
 #pragma once
 
