@@ -41,36 +41,33 @@ else
   say "PyPI packages: up to date"
 fi
 
+# oracle_venv DIR REQUIREMENTS BASE WHAT: a test-only venv of pinned oracles, reinstalled when its requirements change.
+# BASE=base: it also sees build/venv's torch/numpy/timm through a .pth file. An install that fails is a warning: the
+# tests that need WHAT skip visibly.
+oracle_venv() {
+  local dir=$1 req=$2 base=$3 what=$4
+  [ -x "$dir/bin/python" ] || python3 -m venv "$dir"
+  local reqs=("$req")
+  if [ "$base" = base ]; then
+    build/venv/bin/python -c 'import site; print(site.getsitepackages()[0])' > \
+      "$("$dir/bin/python" -c 'import site; print(site.getsitepackages()[0])')/clcp_base_venv.pth"
+    reqs=(ci/requirements.txt "$req")
+  fi
+  local stamp=$dir/.requirements.sha256 want
+  want=$(cat "${reqs[@]}" | sha256sum | cut -d' ' -f1)
+  [ "$(cat "$stamp" 2>/dev/null)" = "$want" ] && return 0
+  say "installing $what ($req) into $dir"
+  if "$dir/bin/pip" install -q --disable-pip-version-check -r "$req"; then
+    echo "$want" > "$stamp"
+  else
+    say "WARNING: installing $what failed; the tests that need it will skip"
+  fi
+}
 install_oracles() {
-  # Parity oracles (tests/parity/: mmseg 1.2.2, cityscapesScripts, torchmetrics) in build/oracle-venv, which sees
-  # build/venv's torch/numpy/timm through a .pth file. Test-only; when the install fails the parity tests skip visibly.
-  [ -x build/oracle-venv/bin/python ] || build/venv/bin/python -m venv build/oracle-venv
-  build/venv/bin/python -c 'import site; print(site.getsitepackages()[0])' > \
-    "$(build/oracle-venv/bin/python -c 'import site; print(site.getsitepackages()[0])')/clcp_base_venv.pth"
-  ostamp=build/oracle-venv/.requirements.sha256
-  owant=$(cat ci/requirements.txt ci/oracle-requirements.txt | sha256sum | cut -d' ' -f1)
-  if [ "$(cat "$ostamp" 2>/dev/null)" != "$owant" ]; then
-    say "installing the parity oracles (ci/oracle-requirements.txt) into build/oracle-venv"
-    if build/oracle-venv/bin/pip install -q --disable-pip-version-check -r ci/oracle-requirements.txt; then
-      echo "$owant" > "$ostamp"
-    else
-      say "WARNING: oracle install failed; the parity tests will skip"
-    fi
-  fi
-
-  # The albumentations 1.4.14 oracle (test_augment) needs numpy < 2, so it has a venv of its own
-  # (ci/albumentations-requirements.txt). Test-only; when the install fails the augmentation parity test skips visibly.
-  [ -x build/albu-venv/bin/python ] || python3 -m venv build/albu-venv
-  astamp=build/albu-venv/.requirements.sha256
-  awant=$(sha256sum ci/albumentations-requirements.txt | cut -d' ' -f1)
-  if [ "$(cat "$astamp" 2>/dev/null)" != "$awant" ]; then
-    say "installing the albumentations oracle (ci/albumentations-requirements.txt) into build/albu-venv"
-    if build/albu-venv/bin/pip install -q --disable-pip-version-check -r ci/albumentations-requirements.txt; then
-      echo "$awant" > "$astamp"
-    else
-      say "WARNING: albumentations oracle install failed; the augmentation parity test will skip"
-    fi
-  fi
+  # Parity oracles (tests/parity/: mmseg 1.2.2, cityscapesScripts, torchmetrics) on top of build/venv's torch.
+  oracle_venv build/oracle-venv ci/oracle-requirements.txt base "the parity oracles"
+  # The albumentations 1.4.14 oracle (test_augment) needs numpy < 2, so it has a venv of its own.
+  oracle_venv build/albu-venv ci/albumentations-requirements.txt alone "the albumentations oracle"
 }
 if [ ${#targets[@]} -eq 0 ] || [ "${targets[0]}" = none ]; then install_oracles; fi
 

@@ -409,7 +409,7 @@ int gate_stat(const GateOptions& g) {
   if (!exists) {
     b.name = name;
     b.alpha = 0.05;
-    b.why = "margins δ: the smallest change worth flagging at this scale (README, Regression gate)";
+    b.why = "margins δ: the smallest change worth flagging at this scale (docs/gate.md, Statistical tier)";
   }
   b.file = file;
   b.protocol = first.protocol;

@@ -104,21 +104,37 @@ CommandResult CliProcess::finish() {
   return r;
 }
 
-fs::path shared_synth(const std::string& tag, const std::string& synth_args) {
-  const fs::path dir = shared_test_tmp() / (tag + "_" + std::to_string(std::hash<std::string>{}(synth_args) % 1000000));
-  if (fs::exists(dir / "DONE")) return dir;
+namespace {
+
+std::string slurp(const fs::path& file) {
+  std::ifstream in(file);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// DIR = shared_test_tmp()/<tag>_<hash of key and of the clcp-bench executable's size and mtime> (a rebuilt binary
+// makes its own outputs); make(DIR) runs in the first process only, under an exclusive flock on DIR.lock, and DIR.done
+// marks it made. A half-made DIR of a killed test process is made again. make returns an error ("" = made).
+fs::path shared_once(const std::string& tag, const std::string& key,
+                     const std::function<std::string(const fs::path&)>& make) {
+  const fs::path exe(CLCP_BENCH_EXE);
+  std::error_code ec;
+  const auto stamp = std::to_string(fs::file_size(exe, ec)) + "@" +
+                     std::to_string(fs::last_write_time(exe, ec).time_since_epoch().count());
+  const fs::path dir =
+      shared_test_tmp() / (tag + "_" + std::to_string(std::hash<std::string>{}(key + "\n" + stamp) % 1000000));
+  const fs::path done = dir.string() + ".done";
+  if (fs::exists(done)) return dir;
   fs::create_directories(dir.parent_path());
   const std::string lock_path = dir.string() + ".lock";
   const int fd = ::open(lock_path.c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0644);
   if (fd < 0 || ::flock(fd, LOCK_EX) != 0) throw std::runtime_error("cannot lock " + lock_path);
   std::string error;
-  if (!fs::exists(dir / "DONE")) {  // first here: render (a half-rendered folder of a killed run is redone)
+  if (!fs::exists(done)) {
     fs::remove_all(dir);
-    const auto r = run_cli("data synth --out " + dir.string() + " " + synth_args);
-    if (r.exit_code == 0)
-      std::ofstream(dir / "DONE") << synth_args << "\n";
-    else
-      error = "data synth failed: " + r.output;
+    error = make(dir);
+    if (error.empty()) std::ofstream(done) << key << "\n";
   }
   ::flock(fd, LOCK_UN);
   ::close(fd);
@@ -126,10 +142,45 @@ fs::path shared_synth(const std::string& tag, const std::string& synth_args) {
   return dir;
 }
 
+}  // namespace
+
+fs::path shared_synth(const std::string& tag, const std::string& synth_args) {
+  return shared_once(tag, synth_args, [&](const fs::path& dir) {
+    const auto r = run_cli("data synth --out " + dir.string() + " " + synth_args);
+    return r.exit_code == 0 ? std::string() : "data synth failed: " + r.output;
+  });
+}
+
+SharedRun shared_run(const std::string& tag, const std::string& args) {
+  SharedRun run;
+  run.out = shared_once(tag, args, [&](const fs::path& dir) {
+    const auto r = run_cli(args + " --out " + dir.string());
+    std::ofstream(dir.string() + ".output") << r.output;
+    std::ofstream(dir.string() + ".exit") << r.exit_code;
+    return std::string();  // a failed run is shared as it is: each test that uses it reports its output
+  });
+  run.exit_code = std::stoi(slurp(run.out.string() + ".exit"));
+  run.output = slurp(run.out.string() + ".output");
+  return run;
+}
+
+fs::path private_copy(const fs::path& shared, const std::string& name) {
+  const fs::path dir = fs::temp_directory_path() / name;
+  fs::remove_all(dir);
+  fs::copy(shared, dir, fs::copy_options::recursive);
+  return dir;
+}
+
 const fs::path& small_synth_root() {
   static const fs::path root =
       shared_synth("cli_synth", "--seed 5 --train-images 8 --val-images 4 --acdc-per-condition 2 --a2d2-scenes 0");
   return root;
+}
+
+const SharedRun& small_synth_ci_run() {
+  static const SharedRun run =
+      shared_run("cli_run_a", "run --protocol dg_acdc --scale ci --threads 2 --data-root " + small_synth_root().string());
+  return run;
 }
 
 }  // namespace clcp::test

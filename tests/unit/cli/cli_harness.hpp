@@ -15,11 +15,28 @@ CommandResult run_cli(const std::string& args);
 CommandResult run_cli_interrupt_when(const std::string& args, const std::filesystem::path& wait_for);
 /// The embedded data `clcp-bench data synth --out DIR <synth_args>` renders, made once per test run and shared by
 /// every test process (ctest runs each test case in a process of its own, two at a time): DIR is
-/// shared_test_tmp()/<tag>_<hash of the arguments>; the first process renders it under an exclusive flock on DIR.lock
-/// and marks it with DIR/DONE, the others wait on the lock and reuse it. Throws std::runtime_error when synth fails.
+/// shared_test_tmp()/<tag>_<hash of the arguments and of the clcp-bench executable>; the first process renders it under
+/// an exclusive flock on DIR.lock and marks it with DIR.done, the others wait on the lock and reuse it. Throws
+/// std::runtime_error when synth fails.
 std::filesystem::path shared_synth(const std::string& tag, const std::string& synth_args);
+
+/// `clcp-bench <args> --out DIR`, run once per test run and shared by every test process as shared_synth() shares
+/// data (a failed run too: each user sees its exit code and output). DIR is read-only to its users: a test that
+/// runs clcp-bench on it again works on private_copy(DIR, name).
+struct SharedRun {
+  std::filesystem::path out;
+  int exit_code = -1;
+  std::string output;
+};
+SharedRun shared_run(const std::string& tag, const std::string& args);
+/// A copy of `shared` in this test process's own scratch folder (fs::temp_directory_path() / name), replacing any.
+std::filesystem::path private_copy(const std::filesystem::path& shared, const std::string& name);
+
 /// A small embedded data set shared by the CLI tests (rendered once per test run).
 const std::filesystem::path& small_synth_root();
+/// `run --protocol dg_acdc --scale ci --threads 2 --data-root small_synth_root()`, run once per test run (shared_run):
+/// the finished ci-scale cell several tests read or copy.
+const SharedRun& small_synth_ci_run();
 
 /// A clcp-bench process started in the background (output to a log file), for tests that signal or race it.
 class CliProcess {

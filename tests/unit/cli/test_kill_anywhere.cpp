@@ -1,8 +1,9 @@
 // Kill anywhere: a ci-scale run is SIGKILLed at 15 chosen instants — mid-iteration, mid-checkpoint write, between a
 // checkpoint's files, mid-evaluation, mid-evidence and mid-metrics write, mid final record, mid-report — and once
 // stopped with SIGTERM. After each death no bundle looks done before it is (status.json is "done" only when the
-// bundle verifies and holds the final numbers; otherwise it reads "interrupted"), and a plain rerun resumes or
-// restarts to a metrics.json, train log and final checkpoint byte-identical to an uninterrupted run.
+// bundle verifies and holds the final numbers; otherwise it reads "interrupted"); the next run resumes or restarts
+// from what the death left, and the runs end at a metrics.json, train log and final checkpoint byte-identical to an
+// uninterrupted run.
 //
 // The instants are hit deterministically, not by timing: CLCP_FAULT_KILL (suite/core/fault.hpp) names a fault point
 // in the write path, the finetune loop or the evaluation at which the process SIGKILLs itself.
@@ -32,15 +33,15 @@ const fs::path& kill_data() {
   return dir;
 }
 
-std::string ci(const fs::path& out) {
+std::string ci_args(const fs::path& out) {
   return "run --protocol dg_acdc --scale ci --threads 2 --data-root " + kill_data().string() + " --out " + out.string();
 }
 
 clcp::test::CommandResult run_killed_at(const std::string& fault, const fs::path& out) {
-  return clcp::test::run_command("env CLCP_FAULT_KILL='" + fault + "' " + std::string(CLCP_BENCH_EXE) + " " + ci(out));
+  return clcp::test::run_command("env CLCP_FAULT_KILL='" + fault + "' " + std::string(CLCP_BENCH_EXE) + " " + ci_args(out));
 }
 
-fs::path only_cell(const fs::path& out) {
+fs::path killed_cell(const fs::path& out) {
   std::error_code ec;
   for (const auto& e : fs::directory_iterator(out / "dg_acdc", ec))
     if (fs::exists(e.path() / "spec.json")) return e.path();
@@ -64,33 +65,74 @@ bool has_temp_files(const fs::path& dir) {
   return false;
 }
 
-struct Point {
-  const char* fault;  // CLCP_FAULT_KILL
-  const char* what;
-  const char* from;   // "" = an empty --out; else the state the run starts from (a copy of an earlier kill's)
-};
-
 struct Reference {
   std::string cell, metrics, log, checkpoint;
 };
 
-// Whatever the kill left must not look done unless it is; then a plain rerun must end where the reference did.
-void check_kill_and_rerun(const fs::path& out, const Reference& ref) {
-  const fs::path cell = only_cell(out);
-  if (!cell.empty() && fs::exists(cell / "status.json")) {
-    const auto seen = clcp::observed_state(clcp::Bundle(cell));
-    if (seen == "done") {
-      CHECK(clcp::verify_bundle(cell).ok);  // done only when it is: the final record verifies …
-      CHECK(clcp::read_file(cell / "metrics.json") == ref.metrics);  // … and holds the final numbers
-    } else {
-      CHECK(seen == "interrupted");  // never "running" once its process is gone
-      CHECK((!fs::exists(cell / "metrics.json") || clcp::read_file(cell / "metrics.json") == ref.metrics));
-    }
+// What a kill leaves must not look done unless it is: status.json reads "done" only when the bundle verifies and holds
+// the final numbers, otherwise "interrupted" (never "running" once its process is gone).
+void check_not_done_unless_done(const fs::path& out, const Reference& ref) {
+  const fs::path cell = killed_cell(out);
+  if (cell.empty() || !fs::exists(cell / "status.json")) return;
+  const auto seen = clcp::observed_state(clcp::Bundle(cell));
+  if (seen == "done") {
+    CHECK(clcp::verify_bundle(cell).ok);
+    CHECK(clcp::read_file(cell / "metrics.json") == ref.metrics);
+  } else {
+    CHECK(seen == "interrupted");
+    CHECK((!fs::exists(cell / "metrics.json") || clcp::read_file(cell / "metrics.json") == ref.metrics));
   }
-  const auto rerun = run_cli(ci(out));
+}
+
+}  // namespace
+
+// The 15 kills are chained on one --out, in the order a run reaches them: each run resumes (or restarts) from what
+// the previous kill left and is itself killed at the next point, so every point is reached from a killed state, and
+// one last plain run must end byte-identical to an uninterrupted run. Run independently, the 15 points cost 15
+// reruns to the end (about 4 minutes); chained, the training behind them is done about three times.
+TEST_CASE("a run killed at any of 15 points, or stopped by SIGTERM, resumes to byte-identical results") {
+  const fs::path base = fs::temp_directory_path() / ("clcp_kill_anywhere_" + std::to_string(::getpid()));
+  fs::remove_all(base);
+  const auto r = run_cli(ci_args(base / "reference"));
+  INFO(r.output);
+  REQUIRE(r.exit_code == 0);
+  const fs::path ref_cell = killed_cell(base / "reference");
+  const Reference ref{ref_cell.filename().string(), clcp::read_file(ref_cell / "metrics.json"), log_fields(ref_cell),
+                      clcp::read_file(ref_cell / "checkpoints/iter_12.safetensors")};
+
+  const std::vector<std::pair<const char*, const char*>> points{
+      {"spec.json:half", "mid spec.json write, before anything else of the cell"},
+      {"iteration:1:forward", "mid-iteration 2, before the first checkpoint"},
+      {"train_log.jsonl:half", "mid train_log.jsonl append (a torn line)"},
+      {"iter_6.safetensors:half", "mid checkpoint weights write"},
+      {"iter_6.state.safetensors:renamed", "checkpoint files written, latest.json not yet"},
+      {"latest.json:synced", "latest.json on disk under its temp name, not renamed"},
+      {"iteration:6:forward", "mid-iteration 7, after the first checkpoint"},
+      {"iteration:10:forward", "mid-iteration 11, resumed from iteration 6"},
+      {"iter_12.safetensors:synced", "final checkpoint written, not yet renamed"},
+      {"eval:acdc_val:2", "mid-evaluation (2 of 4 ACDC images)"},
+      {"cityscapes_val.jsonl:half", "mid evidence write"},
+      {"metrics.json:half", "mid metrics.json write"},
+      {"metrics.json:renamed", "metrics.json written, final record not yet"},
+      {"status.json:synced#3", "final record (status done) on disk under its temp name"},
+      {"report-ci/report.md:half", "mid-report, after the cell is done"},
+  };
+  const fs::path out = base / "chain";
+  int killed = 0;
+  for (size_t i = 0; i < points.size(); ++i) {
+    const auto& [fault, what] = points[i];
+    INFO("kill point " << i + 1 << ": " << what << " (CLCP_FAULT_KILL=" << fault << ")");
+    const auto cut = run_killed_at(fault, out);
+    INFO(cut.output);
+    CHECK(cut.exit_code == 128 + SIGKILL);  // it died at the point, by SIGKILL
+    killed += cut.exit_code == 128 + SIGKILL;
+    check_not_done_unless_done(out, ref);
+  }
+  CHECK(killed == static_cast<int>(points.size()));
+  const auto rerun = run_cli(ci_args(out));
   INFO(rerun.output);
   REQUIRE(rerun.exit_code == 0);
-  const fs::path done = only_cell(out);
+  const fs::path done = killed_cell(out);
   CHECK(done.filename() == ref.cell);
   CHECK(clcp::read_json(done / "status.json")["state"] == "done");
   CHECK(clcp::verify_bundle(done).ok);
@@ -98,62 +140,13 @@ void check_kill_and_rerun(const fs::path& out, const Reference& ref) {
   CHECK(log_fields(done) == ref.log);
   CHECK(clcp::read_file(done / "checkpoints/iter_12.safetensors") == ref.checkpoint);
   CHECK(!has_temp_files(done));
-}
-
-}  // namespace
-
-TEST_CASE("a run killed at any of 15 points, or stopped by SIGTERM, resumes to byte-identical results") {
-  const fs::path base = fs::temp_directory_path() / ("clcp_kill_anywhere_" + std::to_string(::getpid()));
-  fs::remove_all(base);
-  const auto r = run_cli(ci(base / "reference"));
-  INFO(r.output);
-  REQUIRE(r.exit_code == 0);
-  const fs::path ref_cell = only_cell(base / "reference");
-  const Reference ref{ref_cell.filename().string(), clcp::read_file(ref_cell / "metrics.json"), log_fields(ref_cell),
-                      clcp::read_file(ref_cell / "checkpoints/iter_12.safetensors")};
-
-  // Points 7 and 10 also leave the states the later points start from (trained to 6 iterations; trained to the
-  // end), so that each later run does not repeat the training before it.
-  const std::vector<Point> points{
-      {"spec.json:half", "mid spec.json write, before anything else of the cell", ""},
-      {"iteration:1:forward", "mid-iteration 2, before the first checkpoint", ""},
-      {"train_log.jsonl:half", "mid train_log.jsonl append (a torn line)", ""},
-      {"iter_6.safetensors:half", "mid checkpoint weights write", ""},
-      {"iter_6.state.safetensors:renamed", "checkpoint files written, latest.json not yet", ""},
-      {"latest.json:synced", "latest.json on disk under its temp name, not renamed", ""},
-      {"iteration:6:forward", "mid-iteration 7, after the first checkpoint", ""},
-      {"iteration:10:forward", "mid-iteration 11, resumed from iteration 6", "p7"},
-      {"iter_12.safetensors:synced", "final checkpoint written, not yet renamed", "p7"},
-      {"eval:acdc_val:2", "mid-evaluation (2 of 4 ACDC images)", "p7"},
-      {"cityscapes_val.jsonl:half", "mid evidence write", "p10"},
-      {"metrics.json:half", "mid metrics.json write", "p10"},
-      {"metrics.json:renamed", "metrics.json written, final record not yet", "p10"},
-      {"status.json:synced#4", "final record (status done) on disk under its temp name", "p10"},
-      {"report-ci/report.md:half", "mid-report, after the cell is done", "p10"},
-  };
-  int killed = 0;
-  for (size_t i = 0; i < points.size(); ++i) {
-    const Point& p = points[i];
-    INFO("kill point " << i + 1 << ": " << p.what << " (CLCP_FAULT_KILL=" << p.fault << ")");
-    const fs::path out = base / ("p" + std::to_string(i + 1));
-    if (*p.from) fs::copy(base / (std::string(p.from) + "-state"), out, fs::copy_options::recursive);
-    const auto cut = run_killed_at(p.fault, out);
-    INFO(cut.output);
-    CHECK(cut.exit_code == 128 + SIGKILL);  // it died at the point, by SIGKILL
-    killed += cut.exit_code == 128 + SIGKILL;
-    if (i + 1 == 7 || i + 1 == 10)
-      fs::copy(out, base / ("p" + std::to_string(i + 1) + "-state"), fs::copy_options::recursive);
-    check_kill_and_rerun(out, ref);
-    fs::remove_all(out);
-  }
-  CHECK(killed == static_cast<int>(points.size()));
 
   // SIGTERM (what Slurm and Kubernetes send): checkpoint, "interrupted", exit 143, and the same bytes on resume.
-  const fs::path out = base / "sigterm";
-  clcp::test::CliProcess run(ci(out));
+  const fs::path term = base / "sigterm";
+  clcp::test::CliProcess run(ci_args(term));
   fs::path cell;
   REQUIRE(run.wait_until([&] {
-    cell = only_cell(out);
+    cell = killed_cell(term);
     std::error_code ec;
     return !cell.empty() && fs::exists(cell / "train_log.jsonl", ec) &&
            clcp::read_file(cell / "train_log.jsonl").find("\"iter\":4") != std::string::npos;
@@ -166,7 +159,7 @@ TEST_CASE("a run killed at any of 15 points, or stopped by SIGTERM, resumes to b
                                              ": interrupted after iteration "));
   CHECK(clcp::read_json(cell / "status.json")["state"] == "interrupted");
   CHECK(fs::exists(cell / "checkpoints/latest.json"));
-  const auto resumed = run_cli(ci(out));
+  const auto resumed = run_cli(ci_args(term));
   INFO(resumed.output);
   REQUIRE(resumed.exit_code == 0);
   CHECK_THAT(resumed.output, Catch::Contains("resuming"));
@@ -179,14 +172,14 @@ TEST_CASE("a SIGKILLed run reads as interrupted in the report, and the next run 
   const fs::path out = fs::temp_directory_path() / ("clcp_kill_report_" + std::to_string(::getpid()));
   fs::remove_all(out);
   const auto cut = clcp::test::run_command("env CLCP_FAULT_KILL='iteration:8:forward' " + std::string(CLCP_BENCH_EXE) +
-                                           " " + ci(out));
+                                           " " + ci_args(out));
   REQUIRE(cut.exit_code == 128 + SIGKILL);
-  const fs::path cell = only_cell(out);
+  const fs::path cell = killed_cell(out);
   CHECK(clcp::read_json(cell / "status.json")["state"] == "running");  // what the dead process left
   const auto report = run_cli("report " + cell.string() + " --format md --out " + (out / "r").string());
   CHECK(report.exit_code == 0);
   CHECK_THAT(clcp::read_file(out / "r/report.md"), Catch::Contains("| interrupted"));
-  const auto rerun = run_cli(ci(out));
+  const auto rerun = run_cli(ci_args(out));
   INFO(rerun.output);
   REQUIRE(rerun.exit_code == 0);
   CHECK_THAT(rerun.output, Catch::Contains("cell " + cell.filename().string() + ": interrupted: its previous run (pid "));

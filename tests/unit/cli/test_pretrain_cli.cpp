@@ -38,6 +38,25 @@ fs::path fresh(const std::string& tag) {
 std::string pretrain_args(const fs::path& out, const std::string& extra = "") {
   return "pretrain --scale ci --threads 2 --data-root " + a2d2_root().string() + " --out " + out.string() + " " + extra;
 }
+// Two ranks of one thread each: the test machine's two cores, not oversubscribed.
+std::string two_rank_args(const fs::path& out, const std::string& negatives) {
+  return "pretrain --scale ci --threads 1 --nproc 2 --negatives " + negatives + " --data-root " + a2d2_root().string() +
+         " --out " + out.string();
+}
+
+// The uninterrupted runs several tests compare against, made once per test run (shared_run): one process, and
+// --nproc 2 with global negatives.
+const clcp::test::SharedRun& one_process_run() {
+  static const auto run = clcp::test::shared_run(
+      "cli_pretrain_one", "pretrain --scale ci --threads 2 --data-root " + a2d2_root().string());
+  return run;
+}
+const clcp::test::SharedRun& two_rank_global_run() {
+  static const auto run = clcp::test::shared_run(
+      "cli_pretrain_dpg", "pretrain --scale ci --threads 1 --nproc 2 --negatives global --data-root " +
+                              a2d2_root().string());
+  return run;
+}
 
 fs::path only_bundle(const fs::path& protocol_dir) {
   fs::path found;
@@ -60,10 +79,10 @@ std::string deterministic_log(const fs::path& bundle) {
 }  // namespace
 
 TEST_CASE("pretrain twice gives the same epochs and encoder, skips a finished cell and resumes after SIGINT", "[cli]") {
-  const fs::path a = fresh("a"), b = fresh("b");
-  const auto r1 = run_cli(pretrain_args(a));
+  const auto& r1 = one_process_run();
   INFO(r1.output);
   REQUIRE(r1.exit_code == 0);
+  const fs::path a = clcp::test::private_copy(r1.out, "clcp_pretrain_cli_a"), b = fresh("b");
   const fs::path bundle_a = only_bundle(a / "clcp_a2d2");
   REQUIRE(!bundle_a.empty());
   CHECK(bundle_a.filename().string().rfind("clcp-b4-lin.s0-", 0) == 0);
@@ -194,13 +213,13 @@ size_t entries(const fs::path& dir) {
 
 TEST_CASE("pretrain --nproc 2 writes one bundle from rank 0, records the negatives and stays close to one process",
           "[cli][dist]") {
-  const fs::path one = fresh("dp1"), global = fresh("dpg"), local = fresh("dpl");
-  const auto r1 = run_cli(pretrain_args(one));
+  const auto& r1 = one_process_run();
   INFO(r1.output);
   REQUIRE(r1.exit_code == 0);
-  const auto rg = run_cli(pretrain_args(global, "--nproc 2 --negatives global"));
+  const auto& rg = two_rank_global_run();
   INFO(rg.output);
   REQUIRE(rg.exit_code == 0);
+  const fs::path one = r1.out, global = rg.out, local = fresh("dpl");
   const fs::path b1 = only_bundle(one / "clcp_a2d2"), bg = only_bundle(global / "clcp_a2d2");
   REQUIRE(!bg.empty());
   // Rank 0 alone wrote: one bundle, nothing else beside it (the cell lock folder), its path printed once.
@@ -237,40 +256,37 @@ TEST_CASE("pretrain --nproc 2 writes one bundle from rank 0, records the negativ
   CHECK(epoch_losses(bg, "negatives_per_query") == std::vector<double>{3, 3});
 
   // Local negatives: per-rank InfoNCE over 2 pairs, 1 negative per query, chance ln 2 for the train loss.
-  const auto rl = run_cli(pretrain_args(local, "--nproc 2 --negatives local"));
+  const auto rl = run_cli(two_rank_args(local, "local"));
   INFO(rl.output);
   REQUIRE(rl.exit_code == 0);
   const fs::path bl = only_bundle(local / "clcp_a2d2");
   CHECK(read_json(bl / "spec.json")["distributed"]["negatives_per_query"] == 1);
   CHECK(epoch_losses(bl, "train_chance_loss")[0] == Approx(std::log(2.0)));
   CHECK(std::abs(epoch_losses(bl, "train_loss")[0] - std::log(2.0)) < 0.05);
-  fs::remove_all(one);
-  fs::remove_all(global);
   fs::remove_all(local);
 }
 
 TEST_CASE("pretrain --nproc 2 interrupted by SIGINT stops every rank and resumes to the uninterrupted bytes",
           "[cli][dist]") {
-  const fs::path a = fresh("dpa"), b = fresh("dpb");
-  const auto ra = run_cli(pretrain_args(a, "--nproc 2 --negatives global"));
+  const auto& ra = two_rank_global_run();
   INFO(ra.output);
   REQUIRE(ra.exit_code == 0);
+  const fs::path a = ra.out, b = fresh("dpb");
   const fs::path bundle_a = only_bundle(a / "clcp_a2d2");
   const fs::path bundle_b = b / "clcp_a2d2" / bundle_a.filename();
   // SIGINT to the launcher once epoch 0 is checkpointed: forwarded to both ranks, which stop at the same step.
-  const auto stopped = run_cli_interrupt_when(pretrain_args(b, "--nproc 2 --negatives global"),
+  const auto stopped = run_cli_interrupt_when(two_rank_args(b, "global"),
                                               bundle_b / "checkpoints" / "latest.json");
   INFO(stopped.output);
   CHECK(stopped.exit_code == 130);
   CHECK(read_json(bundle_b / "status.json")["state"] == "interrupted");
   // Resumed from epoch 0 by rank 0, its parameters and AdamW state broadcast: the same bytes as run A.
-  const auto resumed = run_cli(pretrain_args(b, "--nproc 2 --negatives global"));
+  const auto resumed = run_cli(two_rank_args(b, "global"));
   INFO(resumed.output);
   REQUIRE(resumed.exit_code == 0);
   CHECK(deterministic_log(bundle_b) == deterministic_log(bundle_a));
   CHECK(sha256_file(bundle_b / "export" / "image_encoder_epoch01.safetensors") ==
         sha256_file(bundle_a / "export" / "image_encoder_epoch01.safetensors"));
-  fs::remove_all(a);
   fs::remove_all(b);
 }
 

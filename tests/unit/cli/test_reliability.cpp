@@ -20,7 +20,7 @@ using clcp::test::run_cli;
 
 namespace {
 
-int lines(const std::string& s) { return static_cast<int>(std::count(s.begin(), s.end(), '\n')); }
+int line_count(const std::string& s) { return static_cast<int>(std::count(s.begin(), s.end(), '\n')); }
 
 int count_of(const std::string& s, const std::string& word) {
   int n = 0;
@@ -28,7 +28,7 @@ int count_of(const std::string& s, const std::string& word) {
   return n;
 }
 
-fs::path fresh(const std::string& name) {
+fs::path fresh_dir(const std::string& name) {
   const fs::path d = fs::temp_directory_path() / ("clcp_rel_" + name + "_" + std::to_string(::getpid()));
   fs::remove_all(d);
   return d;
@@ -40,7 +40,7 @@ std::string ci(const fs::path& data, const fs::path& out, const std::string& ext
 
 // A copy of the shared small data set that a test may change.
 fs::path data_copy(const std::string& name) {
-  const fs::path d = fresh("data_" + name);
+  const fs::path d = fresh_dir("data_" + name);
   fs::copy(clcp::test::small_synth_root(), d, fs::copy_options::recursive);
   return d;
 }
@@ -53,7 +53,7 @@ std::vector<fs::path> files_under(const fs::path& dir, const std::string& suffix
   return out;
 }
 
-fs::path only_cell(const fs::path& out) {
+fs::path reliability_cell(const fs::path& out) {
   for (const auto& e : fs::directory_iterator(out / "dg_acdc"))
     if (fs::exists(e.path() / "spec.json")) return e.path();
   return {};
@@ -84,12 +84,12 @@ std::vector<std::string> plan_cells(const fs::path& out) {
 // Defect 1: two identical runs into one --out both trained the same cell (every iteration twice in train_log.jsonl,
 // latest.json gone) and the report accepted the bundle.
 TEST_CASE("a second run of a cell that is running stops with the owner's pid and start time, and --wait queues") {
-  const fs::path out = fresh("twice");
+  const fs::path out = fresh_dir("twice");
   const std::string args = ci(clcp::test::small_synth_root(), out);
   CliProcess first(args);
   fs::path cell;
   REQUIRE(first.wait_until([&] {
-    cell = fs::exists(out / "dg_acdc") ? only_cell(out) : fs::path();
+    cell = fs::exists(out / "dg_acdc") ? reliability_cell(out) : fs::path();
     return !cell.empty() && file_has(cell / "status.json", "\"running\"");
   }));
   const auto second = run_cli(args);
@@ -125,7 +125,7 @@ TEST_CASE("a thread count below 1 or not a number is refused, auto is allowed") 
     const auto r = run_cli("run --protocol dg_acdc --scale ci --threads " + bad + " --out /tmp/clcp_rel_threads");
     INFO(r.output);
     CHECK(r.exit_code == 2);
-    CHECK(lines(r.output) == 1);
+    CHECK(line_count(r.output) == 1);
     CHECK(r.output == "clcp-bench: error: --threads " + bad +
                           ": expected a count from 1 to 4096 or 'auto' (the CPUs this process may use); results are "
                           "bit-identical only for the same count\n");
@@ -133,14 +133,14 @@ TEST_CASE("a thread count below 1 or not a number is refused, auto is allowed") 
 }
 
 TEST_CASE("an interrupted or finished cell is not resumed or reused with another thread count") {
-  const fs::path out = fresh("threads");
+  const fs::path out = fresh_dir("threads");
   const fs::path data = clcp::test::small_synth_root();
   CliProcess first(ci(data, out, "--threads 2"));
-  REQUIRE(first.wait_until([&] { return fs::exists(out / "dg_acdc") && !only_cell(out).empty() &&
-                                        fs::exists(only_cell(out) / "checkpoints/latest.json"); }));
+  REQUIRE(first.wait_until([&] { return fs::exists(out / "dg_acdc") && !reliability_cell(out).empty() &&
+                                        fs::exists(reliability_cell(out) / "checkpoints/latest.json"); }));
   first.signal(SIGINT);
   CHECK(first.finish().exit_code == 130);
-  const fs::path cell = only_cell(out);
+  const fs::path cell = reliability_cell(out);
   const auto resume = run_cli(ci(data, out, "--threads 1"));
   INFO(resume.output);
   CHECK(resume.exit_code == 2);
@@ -157,7 +157,7 @@ TEST_CASE("an interrupted or finished cell is not resumed or reused with another
 
 // Defect 6: --init given a PNG said "truncated safetensors file … re-download or re-export it".
 TEST_CASE("a weights path that is a PNG, JSON, text or empty file says what it is, before any data is read") {
-  const fs::path dir = fresh("init");
+  const fs::path dir = fresh_dir("init");
   fs::create_directories(dir);
   const fs::path png = dir / "vit.safetensors", json = dir / "vit.pth", text = dir / "notes.safetensors",
                  empty = dir / "empty.safetensors", lfs = dir / "lfs.safetensors";
@@ -186,7 +186,7 @@ TEST_CASE("a weights path that is a PNG, JSON, text or empty file says what it i
 
 // Defect 9a: --out naming a regular file said "output folder is not writable".
 TEST_CASE("an output path naming a regular file says it is a file") {
-  const fs::path dir = fresh("outfile");
+  const fs::path dir = fresh_dir("outfile");
   clcp::write_atomic(dir / "results.txt", "a file");
   const auto r = run_cli(ci(clcp::test::small_synth_root(), dir / "results.txt"));
   CHECK(r.exit_code == 2);
@@ -198,7 +198,7 @@ TEST_CASE("an output path naming a regular file says it is a file") {
 // size kept the cell id and the old bundle was reused as "already done".
 TEST_CASE("a train PNG with changed pixels at the same byte size gives another cell id") {
   const fs::path data = data_copy("pixels");
-  const fs::path out = fresh("pixels_out");
+  const fs::path out = fresh_dir("pixels_out");
   auto plan_of_run = [&] {
     fs::remove_all(out);
     CliProcess p(ci(data, out));
@@ -227,11 +227,11 @@ TEST_CASE("a train PNG with changed pixels at the same byte size gives another c
 // Defects 3 and 5: a hand-edited metrics.json went undetected (the report then said 54.15 in one table and 4.15 in
 // another); a finished bundle is verified by report, compare and run.
 TEST_CASE("a hand-edited metrics.json stops report, compare and run with a line naming it") {
-  const fs::path out = fresh("edited");
-  const auto done = run_cli(ci(clcp::test::small_synth_root(), out));
+  const auto& done = clcp::test::small_synth_ci_run();
   INFO(done.output);
   REQUIRE(done.exit_code == 0);
-  const fs::path cell = only_cell(out);
+  const fs::path out = clcp::test::private_copy(done.out, "clcp_rel_edited");
+  const fs::path cell = reliability_cell(out);
   // One digit of the source mIoU changed by hand, the file's size unchanged (as an editor leaves it).
   std::string m = clcp::read_file(cell / "metrics.json");
   const auto at = m.find("\"mIoU\": 0.0");
@@ -278,7 +278,7 @@ TEST_CASE("a full disk names the first failing write, fails the cell with that l
   const auto r = run_cli(ci(clcp::test::small_synth_root(), disk.path()));
   INFO(r.output);
   CHECK(r.exit_code == 2);
-  const fs::path cell = only_cell(disk.path());
+  const fs::path cell = reliability_cell(disk.path());
   REQUIRE(!cell.empty());
   const std::string first = (cell / "checkpoints/iter_6.safetensors").string() + ": cannot write ";
   CHECK(count_of(r.output, "clcp-bench: error: ") == 1);
@@ -306,13 +306,13 @@ TEST_CASE("a truncated train PNG stops the run with our line only, and no libpng
   CHECK(r.output.find("libpng") == std::string::npos);
   CHECK_THAT(r.output, Catch::EndsWith("clcp-bench: error: " + img.string() +
                                        ": PNG does not decode (Read Error); re-download or regenerate it\n"));
-  CHECK(state_of(only_cell(data / "results")) == "failed");
+  CHECK(state_of(reliability_cell(data / "results")) == "failed");
 }
 
 // Defect 8: a sample read ahead by the prefetcher after the last iteration printed libpng's line and the run exited
 // 0; now nothing past the schedule is decoded.
 TEST_CASE("the prefetcher decodes nothing past the last iteration") {
-  const fs::path data = fresh("prefetch");
+  const fs::path data = fresh_dir("prefetch");
   REQUIRE(run_cli("data synth --out " + data.string() + " --seed 5 --train-images 30 --val-images 4 "
                   "--acdc-per-condition 2").exit_code == 0);
   // The ci schedule draws 12 x 2 samples; batch 12 (the first past the end) would be prefetched.

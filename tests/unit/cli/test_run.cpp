@@ -25,22 +25,20 @@ fs::path only_cell(const fs::path& out) {
 }  // namespace
 
 namespace {
-// Two runs of the same command into two folders, made once and shared by the tests below.
+// Two runs of the same command into two folders, made once per test run and shared by the tests below (each test
+// case is a process of its own: shared_run() keeps them from training the same cell four times).
 struct TwinRuns {
-  fs::path a = fs::temp_directory_path() / "clcp_run_a", b = fs::temp_directory_path() / "clcp_run_b";
+  fs::path a, b;
   int exit_a = -1, exit_b = -1;
   std::string output_a;
-  TwinRuns() {
-    fs::remove_all(a);
-    fs::remove_all(b);
-    const auto ra = run_cli(ci_run(a));
-    exit_a = ra.exit_code;
-    output_a = ra.output;
-    exit_b = run_cli(ci_run(b)).exit_code;
-  }
 };
 const TwinRuns& twin_runs() {
-  static const TwinRuns runs;
+  static const TwinRuns runs = [] {
+    const auto& ra = clcp::test::small_synth_ci_run();
+    const auto rb = clcp::test::shared_run(
+        "cli_run_b", "run --protocol dg_acdc --scale ci --threads 2 --data-root " + small_synth_root().string());
+    return TwinRuns{ra.out, rb.out, ra.exit_code, rb.exit_code, ra.output};
+  }();
   return runs;
 }
 }  // namespace
@@ -89,18 +87,19 @@ TEST_CASE("a finished run leaves a complete bundle and a report that names its c
 TEST_CASE("running a finished cell again says so and does not train") {
   const auto& t = twin_runs();
   REQUIRE(t.exit_a == 0);
-  const auto again = run_cli(ci_run(t.a));
+  const fs::path a = clcp::test::private_copy(t.a, "clcp_run_again");
+  const auto again = run_cli(ci_run(a));
   CHECK(again.exit_code == 0);
   CHECK(again.output.find("already done") != std::string::npos);
   CHECK(again.output.find("finetune") == std::string::npos);
 }
 
 TEST_CASE("a run interrupted after its first checkpoint resumes to the same metrics as an uninterrupted run") {
-  const fs::path full = fs::temp_directory_path() / "clcp_run_full", cut = fs::temp_directory_path() / "clcp_run_cut";
-  fs::remove_all(full);
+  const auto& t = twin_runs();  // the uninterrupted run
+  REQUIRE(t.exit_a == 0);
+  const fs::path cut = fs::temp_directory_path() / "clcp_run_cut";
   fs::remove_all(cut);
-  REQUIRE(run_cli(ci_run(full)).exit_code == 0);
-  const fs::path cell = only_cell(full);
+  const fs::path cell = only_cell(t.a);
   const fs::path first_ckpt = cut / "dg_acdc" / cell.filename() / "checkpoints/iter_6.safetensors";
   const auto interrupted = clcp::test::run_cli_interrupt_when(ci_run(cut), first_ckpt);
   INFO(interrupted.output);

@@ -23,7 +23,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string error_of(const std::function<void()>& f) {
+std::string a2d2_error(const std::function<void()>& f) {
   try {
     f();
   } catch (const UserError& e) {
@@ -100,10 +100,10 @@ TEST_CASE("the split keeps a scene whole in train when floor(n·val_ratio) is 0 
   o.val_ratio = 0.0;
   const A2D2Dataset d0 = read_a2d2(w.root, o);
   CHECK(d0.train.size() == 4);  // n_val = 0 keeps the whole scene in train (not the refactor's [:-0] → all val)
-  CHECK(error_of([&] { a2d2_split(d0, "val"); }) ==
+  CHECK(a2d2_error([&] { a2d2_split(d0, "val"); }) ==
         w.root.string() + ": A2D2 val split is empty (4 pairs, val_ratio 0); use a val_ratio that gives each scene "
                           "≥ 1 val pair, or more pairs");
-  CHECK_THAT(error_of([&] { a2d2_split(d0, "test"); }), Catch::Contains("expected train or val"));
+  CHECK_THAT(a2d2_error([&] { a2d2_split(d0, "test"); }), Catch::Contains("expected train or val"));
 }
 
 TEST_CASE("the A2D2 reader skips, counts and names empty or incomplete lidar files and unpaired files", "[data][a2d2]") {
@@ -162,44 +162,44 @@ TEST_CASE("the A2D2 reader skips, counts and names empty or incomplete lidar fil
 TEST_CASE("bad A2D2 input gets one line naming the file and the fix", "[data][a2d2]") {
   TempDir tmp;
   const fs::path root = tmp.path() / "camera_lidar_semantic";
-  CHECK(error_of([&] { read_a2d2(root); }) ==
+  CHECK(a2d2_error([&] { read_a2d2(root); }) ==
         root.string() + ": A2D2 root not found; pass --data-root DIR, the camera_lidar_semantic folder of the A2D2 download");
   fs::create_directories(root);
-  CHECK(error_of([&] { read_a2d2(root); }) ==
+  CHECK(a2d2_error([&] { read_a2d2(root); }) ==
         root.string() + ": no cams_lidars.json (looked at " + (root / "cams_lidars.json").string() + " and " +
             (tmp.path() / "cams_lidars.json").string() +
             "); put the A2D2 download's cams_lidars.json there or pass --cams-lidars FILE");
-  CHECK_THAT(error_of([&] { find_cams_lidars(root, tmp.path() / "nope.json"); }),
+  CHECK_THAT(a2d2_error([&] { find_cams_lidars(root, tmp.path() / "nope.json"); }),
              Catch::Contains("nope.json: cams_lidars.json not found"));
   // A calibration without the front-centre camera.
   nlohmann::json j = synth::a2d2_cams_lidars_json(clcp::test::tiny_camera());
   j["cameras"].erase("front_center");
   write_json_atomic(root / "cams_lidars.json", j);
-  CHECK(error_of([&] { read_a2d2(root); }) ==
+  CHECK(a2d2_error([&] { read_a2d2(root); }) ==
         (root / "cams_lidars.json").string() +
             ": cameras has no \"front_center\" entry (the camera whose pairs are read); use the cams_lidars.json of "
             "the A2D2 download");
   j = synth::a2d2_cams_lidars_json(clcp::test::tiny_camera());
   j["cameras"]["front_center"]["CamMatrix"] = {{1, 0}, {0, 1}};
   write_json_atomic(root / "cams_lidars.json", j);
-  CHECK_THAT(error_of([&] { read_a2d2(root); }), Catch::Contains("cameras.front_center.CamMatrix must be a 3×3 array"));
+  CHECK_THAT(a2d2_error([&] { read_a2d2(root); }), Catch::Contains("cameras.front_center.CamMatrix must be a 3×3 array"));
   clcp::test::write_cams_lidars(root / "cams_lidars.json");
-  CHECK_THAT(error_of([&] { read_a2d2(root); }), Catch::Contains(": no A2D2 scene folders (YYYYMMDD_HHMMSS/"));
+  CHECK_THAT(a2d2_error([&] { read_a2d2(root); }), Catch::Contains(": no A2D2 scene folders (YYYYMMDD_HHMMSS/"));
   // An empty scene.
   A2D2Writer w{root};
   fs::create_directories(root / "20181107_132300/lidar/cam_front_center");
-  CHECK(error_of([&] { read_a2d2(root); }) ==
+  CHECK(a2d2_error([&] { read_a2d2(root); }) ==
         (root / "20181107_132300").string() +
             ": empty scene: no usable front-centre pair (0 lidar files in lidar/cam_front_center/, all skipped or none); "
             "restore the scene's lidar/ and camera/ folders or remove the scene folder");
   // A lidar file without its camera (and the reverse) is skipped; when that leaves nothing, the scene is empty.
   w.lidar("20181107_132300", 1, lidar_members(4));
-  CHECK_THAT(error_of([&] { read_a2d2(root); }), Catch::Contains("empty scene: no usable front-centre pair (1 lidar files"));
+  CHECK_THAT(a2d2_error([&] { read_a2d2(root); }), Catch::Contains("empty scene: no usable front-centre pair (1 lidar files"));
   w.camera("20181107_132300", 1);
   CHECK(read_a2d2(root).pairs.size() == 1);
   // Damaged npz files.
   clcp::test::write_bytes(w.lidar_path("20181107_132300", 1), "not a zip");
-  CHECK(error_of([&] { read_a2d2(root); }) ==
+  CHECK(a2d2_error([&] { read_a2d2(root); }) ==
         w.lidar_path("20181107_132300", 1).string() +
             ": not a zip archive (an .npz must be one; a truncated file also loses the zip directory at its end); "
             "re-download or regenerate the file");
@@ -207,22 +207,22 @@ TEST_CASE("bad A2D2 input gets one line naming the file and the fix", "[data][a2
   members[0].array.shape = {5};  // row: 5 values declared for 4 points
   members[0].array.data.append(8, '\0');
   write_npz(w.lidar_path("20181107_132300", 1), members);
-  CHECK(error_of([&] { read_a2d2(root); }) ==
+  CHECK(a2d2_error([&] { read_a2d2(root); }) ==
         w.lidar_path("20181107_132300", 1).string() +
             ": mismatched member lengths: points has 4 rows but row has shape (5); re-download the file");
   const std::string fortran = clcp::test::npy_bytes("{'descr': '<f8', 'fortran_order': True, 'shape': (1, 3), }",
                                                     clcp::test::raw_bytes(std::vector<double>{1, 2, 3}));
   clcp::test::write_bytes(w.lidar_path("20181107_132300", 1), clcp::test::zip_bytes({{"points.npy", fortran}}));
-  CHECK_THAT(error_of([&] { read_a2d2(root); }), Catch::Contains("member points.npy: array is stored in Fortran order"));
+  CHECK_THAT(a2d2_error([&] { read_a2d2(root); }), Catch::Contains("member points.npy: array is stored in Fortran order"));
   const std::string big = clcp::test::npy_bytes("{'descr': '>f8', 'fortran_order': False, 'shape': (1, 3), }",
                                                 clcp::test::raw_bytes(std::vector<double>{1, 2, 3}));
   clcp::test::write_bytes(w.lidar_path("20181107_132300", 1), clcp::test::zip_bytes({{"points.npy", big}}));
-  CHECK_THAT(error_of([&] { read_a2d2(root); }), Catch::Contains("member points.npy: unsupported dtype '>f8'"));
+  CHECK_THAT(a2d2_error([&] { read_a2d2(root); }), Catch::Contains("member points.npy: unsupported dtype '>f8'"));
   // A member whose data is cut short is found by the full read (the scan reads headers only).
   const std::string cut = clcp::test::npy_bytes("{'descr': '<f8', 'fortran_order': False, 'shape': (4, 3), }",
                                                 clcp::test::raw_bytes(std::vector<double>(6)));
   clcp::test::write_bytes(w.lidar_path("20181107_132300", 1), clcp::test::zip_bytes({{"points.npy", cut}}));
-  CHECK_THAT(error_of([&] { read_a2d2(root); }),
+  CHECK_THAT(a2d2_error([&] { read_a2d2(root); }),
              Catch::Contains("member points.npy: array data truncated: the header needs 96 bytes of data, the member holds 48"));
 }
 

@@ -21,7 +21,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string error_of(const std::function<void()>& f) {
+std::string npz_error(const std::function<void()>& f) {
   try {
     f();
   } catch (const UserError& e) {
@@ -85,7 +85,7 @@ TEST_CASE("the npy reader decodes every supported dtype with hand-made v1.0 and 
 
 TEST_CASE("the npy reader names the file, the member and the fix for every bad header", "[data][npz]") {
   const std::string d8 = raw_bytes(std::vector<double>{1, 2});
-  auto err = [](const std::string& bytes) { return error_of([&] { parse_npy(bytes, "f.npz member x.npy"); }); };
+  auto err = [](const std::string& bytes) { return npz_error([&] { parse_npy(bytes, "f.npz member x.npy"); }); };
   const std::string e1 = err(npy_bytes("{'descr': '>f8', 'fortran_order': False, 'shape': (2,), }", d8));
   CHECK(e1 == "f.npz member x.npy: unsupported dtype '>f8'; supported are <f8 <f4 <i8 <i4 |u1 (little-endian); "
               "convert the array, e.g. a.astype('<f8')");
@@ -150,32 +150,32 @@ TEST_CASE("the npz reader decodes members in archive order and refuses damaged a
   // Stored (uncompressed) members load too (np.savez).
   CHECK(parse_npz(zip_bytes({{"points.npy", pts}}, false), "x.npz").find("points")->numel() == 6);
 
-  CHECK(error_of([] { parse_npz("this is not a zip archive at all", "bad.npz"); }) ==
+  CHECK(npz_error([] { parse_npz("this is not a zip archive at all", "bad.npz"); }) ==
         "bad.npz: not a zip archive (an .npz must be one; a truncated file also loses the zip directory at its end); "
         "re-download or regenerate the file");
-  CHECK_THAT(error_of([&] { parse_npz(zip.substr(0, zip.size() / 2), "cut.npz"); }), Catch::Contains("cut.npz: not a zip archive"));
+  CHECK_THAT(npz_error([&] { parse_npz(zip.substr(0, zip.size() / 2), "cut.npz"); }), Catch::Contains("cut.npz: not a zip archive"));
   // A member whose npy payload is shorter than its header says.
   const std::string short_pts = pts.substr(0, pts.size() - 8);
-  CHECK(error_of([&] { parse_npz(zip_bytes({{"points.npy", short_pts}}), "t.npz"); }) ==
+  CHECK(npz_error([&] { parse_npz(zip_bytes({{"points.npy", short_pts}}), "t.npz"); }) ==
         "t.npz member points.npy: array data truncated: shape (2, 3) of <f8 needs 48 bytes, the member holds 40; "
         "re-download or regenerate the file");
   // A damaged deflate stream / CRC inside the archive.
   std::string damaged = zip_bytes({{"points.npy", pts}}, false);
   const size_t at = damaged.find("\x93NUMPY") + 100;
   damaged[at] = static_cast<char>(damaged[at] ^ 0x5a);
-  CHECK(error_of([&] { parse_npz(damaged, "d.npz"); }) ==
+  CHECK(npz_error([&] { parse_npz(damaged, "d.npz"); }) ==
         "d.npz: member points.npy fails its CRC check (damaged); re-download or regenerate the file");
   std::string bad_deflate = zip_bytes({{"points.npy", pts}});
   // First local header: 30 fixed bytes, the name, the extra field (lengths at offsets 26 and 28).
   const size_t hdr = 30 + static_cast<uint8_t>(bad_deflate[26]) + static_cast<uint8_t>(bad_deflate[28]);
   for (size_t i = hdr + 2; i < hdr + 12; ++i) bad_deflate[i] = '\xff';
-  CHECK_THAT(error_of([&] { parse_npz(bad_deflate, "z.npz"); }), Catch::Contains("z.npz: member points.npy"));
+  CHECK_THAT(npz_error([&] { parse_npz(bad_deflate, "z.npz"); }), Catch::Contains("z.npz: member points.npy"));
   // Unsupported dtype and Fortran order inside an archive name the member.
-  CHECK_THAT(error_of([] {
+  CHECK_THAT(npz_error([] {
                parse_npz(zip_bytes({{"row.npy", npy_bytes("{'descr': '<c16', 'fortran_order': False, 'shape': (0,), }", "")}}), "c.npz");
              }),
              Catch::Contains("c.npz member row.npy: unsupported dtype '<c16'"));
-  CHECK_THAT(error_of([&] {
+  CHECK_THAT(npz_error([&] {
                parse_npz(zip_bytes({{"points.npy", npy_bytes("{'descr': '<f8', 'fortran_order': True, 'shape': (2, 3), }",
                                                              raw_bytes(std::vector<double>(6)))}}), "f.npz");
              }),

@@ -18,7 +18,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string error_of(const std::function<void()>& f) {
+std::string pipeline_error(const std::function<void()>& f) {
   try {
     f();
   } catch (const UserError& e) {
@@ -82,7 +82,7 @@ TEST_CASE("crops are drawn as NumPy's exclusive randint: left in [0, W-crop-1], 
   CHECK(crop_side(o, synth::a2d2_camera(1.0)) == 896);
   CHECK(crop_side(o, synth::a2d2_camera(0.5)) == 448);
   o.crop = 604;
-  CHECK_THAT(error_of([&] { crop_side(o, synth::a2d2_camera(0.5)); }),
+  CHECK_THAT(pipeline_error([&] { crop_side(o, synth::a2d2_camera(0.5)); }),
              Catch::Contains("crop 604: expected 1 ≤ crop < min(width, height) = 604 of the 960x604 camera"));
 }
 
@@ -112,7 +112,7 @@ TEST_CASE("the point filter keeps top <= row < top+crop and left <= col < left+c
   const torch::Tensor unit = crop_points(r, {1}, ReflectanceScale::kUnit);
   CHECK(unit[0][3].item<float>() == static_cast<float>(7.0 / 255.0));
   CHECK(reflectance_scale_from_name("unit") == ReflectanceScale::kUnit);
-  CHECK_THAT(error_of([] { reflectance_scale_from_name("percent"); }), Catch::Contains("expected raw"));
+  CHECK_THAT(pipeline_error([] { reflectance_scale_from_name("percent"); }), Catch::Contains("expected raw"));
 }
 
 TEST_CASE("an empty crop moves to the next record, wrapping around, and gives up after 100 records in one line",
@@ -135,13 +135,13 @@ TEST_CASE("an empty crop moves to the next record, wrapping around, and gives up
   TempDir tmp2;
   PairSplit none = split_with_rows(tmp2.path(), {-5, -5});
   const Undistorter und2(none.camera);
-  CHECK(error_of([&] { load_pair_sample(none, und2, o, 1, PairMode::kTrain, 1, 0, 0); }) ==
+  CHECK(pipeline_error([&] { load_pair_sample(none, und2, o, 1, PairMode::kTrain, 1, 0, 0); }) ==
         none.records[1].lidar.string() +
             ": no lidar point inside the 58-px crop in 100 consecutive records from here (the thesis's retry limit); "
             "the point clouds are empty or their row/col do not match the 96x60 camera — check the data or use a "
             "larger crop");
   o.max_tries = 1;
-  CHECK_THAT(error_of([&] { load_pair_sample(split, und, o, 0, PairMode::kTrain, 1, 0, 0); }),
+  CHECK_THAT(pipeline_error([&] { load_pair_sample(split, und, o, 0, PairMode::kTrain, 1, 0, 0); }),
              Catch::Contains("in 1 consecutive records"));
 }
 

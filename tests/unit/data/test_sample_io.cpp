@@ -15,7 +15,7 @@ using clcp::test::TempDir;
 namespace fs = std::filesystem;
 
 namespace {
-std::string error_of(const ImageRecord& r) {
+std::string record_error(const ImageRecord& r) {
   try {
     load_sample(r);
   } catch (const UserError& e) {
@@ -60,15 +60,15 @@ TEST_CASE("load_sample turns bad files into one-line errors naming the file", "[
   SECTION("corrupt PNG bytes") {
     clcp::test::write_bytes(r.label, "\x89PNG\r\n\x1a\n this is not a png");
     // libpng's own reason in parentheses (here: the bytes after the signature are no chunk).
-    CHECK_THAT(error_of(r), Catch::StartsWith(r.label.string() + ": PNG does not decode (") &&
+    CHECK_THAT(record_error(r), Catch::StartsWith(r.label.string() + ": PNG does not decode (") &&
                                 Catch::EndsWith("invalid chunk type); re-download or regenerate it"));
   }
   SECTION("missing file") {
-    CHECK(error_of(r) == r.label.string() + ": file not found; re-download or regenerate it");
+    CHECK(record_error(r) == r.label.string() + ": file not found; re-download or regenerate it");
   }
   SECTION("label size differs from image") {
     cv::imwrite(r.label.string(), cv::Mat(4, 5, CV_8U, cv::Scalar(0)));
-    CHECK_THAT(error_of(r), Catch::StartsWith(r.label.string() + ": label is 5x4 but image " + r.image.string() +
+    CHECK_THAT(record_error(r), Catch::StartsWith(r.label.string() + ": label is 5x4 but image " + r.image.string() +
                                               " is 6x4;"));
   }
   SECTION("trainId 19") {
@@ -76,7 +76,7 @@ TEST_CASE("load_sample turns bad files into one-line errors naming the file", "[
     l.at<uint8_t>(2, 1) = 19;
     l.at<uint8_t>(3, 5) = 200;
     cv::imwrite(r.label.string(), l);
-    CHECK_THAT(error_of(r), Catch::StartsWith(r.label.string() + ": label value 19 at pixel (x=1, y=2) is not a "
+    CHECK_THAT(record_error(r), Catch::StartsWith(r.label.string() + ": label value 19 at pixel (x=1, y=2) is not a "
                                                                  "trainId (0–18 or 255)"));
   }
   SECTION("labelId 40") {
@@ -84,11 +84,11 @@ TEST_CASE("load_sample turns bad files into one-line errors naming the file", "[
     cv::Mat l(4, 6, CV_8U, cv::Scalar(7));
     l.at<uint8_t>(0, 4) = 40;
     cv::imwrite(r.label.string(), l);
-    CHECK_THAT(error_of(r), Catch::StartsWith(r.label.string() + ": unknown labelId 40 at pixel (x=4, y=0)"));
+    CHECK_THAT(record_error(r), Catch::StartsWith(r.label.string() + ": unknown labelId 40 at pixel (x=4, y=0)"));
   }
   SECTION("colour label") {
     cv::imwrite(r.label.string(), cv::Mat(4, 6, CV_8UC3, cv::Scalar::all(1)));
-    CHECK_THAT(error_of(r), Catch::StartsWith(r.label.string() + ": label must be an 8-bit single-channel PNG, got "
+    CHECK_THAT(record_error(r), Catch::StartsWith(r.label.string() + ": label must be an 8-bit single-channel PNG, got "
                                                                  "8-bit with 3 channels"));
   }
 }

@@ -27,7 +27,7 @@ std::string error_of(const std::function<void()>& f) {
   return "";
 }
 
-Plan plan_of(const fs::path& out, const std::vector<std::vector<size_t>>& after) {
+Plan slurm_plan_of(const fs::path& out, const std::vector<std::vector<size_t>>& after) {
   Plan p;
   p.protocol_name = "dg_acdc";
   p.scale = "ci";
@@ -79,7 +79,7 @@ TEST_CASE("array indices are written as Slurm ranges") {
 }
 
 TEST_CASE("the cell script runs cell i of the plan, logs per cell, and checkpoints and requeues on USR2") {
-  const Plan p = plan_of("results", {{}, {}, {}});
+  const Plan p = slurm_plan_of("results", {{}, {}, {}});
   SlurmOptions o;
   o.partition = "gpu";
   o.time = "04:00:00";
@@ -113,7 +113,7 @@ TEST_CASE("the cell script runs cell i of the plan, logs per cell, and checkpoin
 TEST_CASE("a dry run writes the scripts and lists the sbatch commands without needing sbatch") {
   const fs::path out = fs::temp_directory_path() / "clcp_slurm_dry";
   fs::remove_all(out);
-  const Plan p = plan_of(out, {{}, {}, {}, {}});
+  const Plan p = slurm_plan_of(out, {{}, {}, {}, {}});
   SlurmOptions o;
   o.dry_run = true;
   o.array_limit = 2;
@@ -137,7 +137,7 @@ TEST_CASE("a chained plan is submitted as an array plus per-task afterok depende
   const fs::path out = fs::temp_directory_path() / "clcp_slurm_chain";
   fs::remove_all(out);
   // 0 and 2 are pretrain cells; 1 waits for 0, 3 for 2, 4 for both.
-  const Plan p = plan_of(out, {{}, {0}, {}, {2}, {0, 2}});
+  const Plan p = slurm_plan_of(out, {{}, {0}, {}, {2}, {0, 2}});
   FakeSbatch sbatch;
   const auto sub = clcp::submit_slurm(p, {"clcp-bench", "run", "--plan", "p.json", "--cell"},
                                       {"clcp-bench", "run", "--plan", "p.json", "--report"}, SlurmOptions{});
@@ -170,7 +170,7 @@ TEST_CASE("a submission Slurm refuses stops with Slurm's own message in one line
   fs::remove_all(out);
   FakeSbatch sbatch("invalid partition specified: gpux");
   const std::string e = error_of([&] {
-    clcp::submit_slurm(plan_of(out, {{}, {}}), {"c"}, {"r"}, SlurmOptions{});
+    clcp::submit_slurm(slurm_plan_of(out, {{}, {}}), {"c"}, {"r"}, SlurmOptions{});
   });
   CHECK(e == "sbatch refused the job array: sbatch: error: invalid partition specified: gpux; nothing was submitted");
   fs::remove_all(out);
@@ -180,7 +180,7 @@ TEST_CASE("without sbatch on PATH a submission stops with one line pointing at -
   const fs::path out = fs::temp_directory_path() / "clcp_slurm_nosbatch";
   const std::string old_path = std::getenv("PATH");
   ::setenv("PATH", "/nonexistent", 1);
-  const std::string e = error_of([&] { clcp::submit_slurm(plan_of(out, {{}}), {"c"}, {"r"}, SlurmOptions{}); });
+  const std::string e = error_of([&] { clcp::submit_slurm(slurm_plan_of(out, {{}}), {"c"}, {"r"}, SlurmOptions{}); });
   ::setenv("PATH", old_path.c_str(), 1);
   CHECK(e.find("--executor slurm: sbatch not found on PATH") == 0);
   CHECK(e.find("--dry-run") != std::string::npos);

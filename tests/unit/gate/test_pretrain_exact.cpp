@@ -16,7 +16,7 @@ using nlohmann::json;
 
 namespace {
 
-const json kPath = {{"threads", 2}, {"libtorch", "2.15.0"}, {"cpu_capability", "AVX512"}, {"cpu_vendor", "AuthenticAMD"},
+const json kPretrainPath = {{"threads", 2}, {"libtorch", "2.15.0"}, {"cpu_capability", "AVX512"}, {"cpu_vendor", "AuthenticAMD"},
                     {"isa", {"avx2", "avx512f"}}, {"mkl", "m"}, {"mkldnn", "d"}};
 
 struct Run {
@@ -24,10 +24,10 @@ struct Run {
   std::vector<double> recall{0.25, 0.5};  // image→lidar R@1 over a gallery of 4
   std::vector<double> step_loss{1.39, 1.385, 1.38, 1.375};
   float weight = 1.0F;  // every value of the "head.weight" tensor of the exported encoder
-  json kernel = kPath;
+  json kernel = kPretrainPath;
 };
 
-void write_bundle(const fs::path& dir, const Run& r) {
+void write_pretrain_bundle(const fs::path& dir, const Run& r) {
   fs::remove_all(dir);
   clcp::write_json_atomic(dir / "spec.json", {{"kind", "pretrain"}, {"variant", "b4-lin"}, {"seed", 0},
                                               {"fingerprint", "fp"}, {"datasets", {{"a2d2", "aaaa"}}}});
@@ -55,14 +55,14 @@ void write_bundle(const fs::path& dir, const Run& r) {
                          {{"epoch", "1"}});
 }
 
-struct Fixture {
+struct PretrainFixture {
   fs::path root = fs::temp_directory_path() / "clcp_gate_pretrain_exact";
   fs::path base_dir = root / "baselines" / "pre-ci";
   fs::path fresh = root / "fresh" / "clcp-b4-lin.s0-000000000000";
   gate::ExactBaseline meta;
-  Fixture() {
+  PretrainFixture() {
     fs::remove_all(root);
-    write_bundle(fresh, Run{});
+    write_pretrain_bundle(fresh, Run{});
     meta.dir = base_dir;
     meta.kind = "pretrain";
     meta.name = "pre-ci";
@@ -75,10 +75,10 @@ struct Fixture {
     meta.pretrain_tolerance.retrieval_queries = 1;
     CHECK(gate::write_pretrain_baseline(meta, {fresh}) == std::vector<std::string>{"new baseline"});
   }
-  ~Fixture() { fs::remove_all(root); }
+  ~PretrainFixture() { fs::remove_all(root); }
 };
 
-std::string joined(const gate::CellDiff& d) {
+std::string pretrain_joined(const gate::CellDiff& d) {
   std::string s;
   for (const auto& l : d.lines) s += l + "\n";
   return s;
@@ -87,7 +87,7 @@ std::string joined(const gate::CellDiff& d) {
 }  // namespace
 
 TEST_CASE("a pretraining run identical to its baseline passes with epochs, steps and the encoder compared") {
-  Fixture f;
+  PretrainFixture f;
   const auto b = gate::read_exact_baseline(f.base_dir);
   CHECK(b.kind == "pretrain");
   CHECK(b.pretrain_tolerance.relative == 1e-3);
@@ -110,18 +110,18 @@ TEST_CASE("a pretraining run identical to its baseline passes with epochs, steps
 }
 
 TEST_CASE("a changed pretraining value fails and names the epoch, the field, the amount and the first changed step") {
-  Fixture f;
+  PretrainFixture f;
   Run run;
   run.val_loss[1] = 1.39;
   run.recall[1] = 0.75;
   run.step_loss[2] = 1.3805;
   run.weight = 1.5F;
-  write_bundle(f.fresh, run);
+  write_pretrain_bundle(f.fresh, run);
   const auto r = gate::compare_pretrain_exact(gate::read_exact_baseline(f.base_dir), {f.fresh});
   const auto& d = r.cells.at(0);
   CHECK_FALSE(d.identical);
   CHECK_FALSE(r.passed());
-  const std::string s = joined(d);
+  const std::string s = pretrain_joined(d);
   INFO(s);
   // one query of four is within the 1-query retrieval tolerance; the val loss moved 0.7 %, beyond 1e-3
   CHECK(s.find("pretrain_log.jsonl epoch 1: 2 field(s) changed (1 beyond the tolerance):") != std::string::npos);
@@ -135,14 +135,14 @@ TEST_CASE("a changed pretraining value fails and names the epoch, the field, the
 }
 
 TEST_CASE("on another kernel path the pretraining gate applies the stated relative and retrieval tolerance") {
-  Fixture f;
+  PretrainFixture f;
   Run run;
   run.kernel["threads"] = 1;
   run.val_loss[1] = 1.3801;   // 7e-5 relative
   run.recall[1] = 0.75;       // one query of four
   run.step_loss[3] = 1.37505;
   run.weight = 1.0001F;       // 1e-4 relative
-  write_bundle(f.fresh, run);
+  write_pretrain_bundle(f.fresh, run);
   const auto b = gate::read_exact_baseline(f.base_dir);
   auto r = gate::compare_pretrain_exact(b, {f.fresh});
   CHECK(r.kernel_difference == "threads 2 → 1");
@@ -150,27 +150,27 @@ TEST_CASE("on another kernel path the pretraining gate applies the stated relati
   CHECK(r.cells[0].within_tolerance);
   CHECK(r.passed());
   run.recall[1] = 1.0;  // two queries: beyond
-  write_bundle(f.fresh, run);
+  write_pretrain_bundle(f.fresh, run);
   r = gate::compare_pretrain_exact(b, {f.fresh});
   CHECK_FALSE(r.cells[0].within_tolerance);
   run.recall[1] = 0.75;
   run.weight = 1.01F;  // 1 % on a tensor norm: beyond 1e-3
-  write_bundle(f.fresh, run);
+  write_pretrain_bundle(f.fresh, run);
   r = gate::compare_pretrain_exact(b, {f.fresh});
   CHECK_FALSE(r.cells[0].within_tolerance);
   CHECK_FALSE(r.passed());
 }
 
 TEST_CASE("a pretraining cell with another id is explained and an unfinished one is refused with one line") {
-  Fixture f;
+  PretrainFixture f;
   const fs::path other = f.root / "fresh" / "clcp-b4-lin.s0-111111111111";
-  write_bundle(other, Run{});
+  write_pretrain_bundle(other, Run{});
   auto spec = clcp::read_json(other / "spec.json");
   spec["datasets"]["a2d2"] = "bbbb";
   clcp::write_json_atomic(other / "spec.json", spec);
   const auto r = gate::compare_pretrain_exact(gate::read_exact_baseline(f.base_dir), {other});
   CHECK_FALSE(r.cells[0].found);
-  CHECK(joined(r.cells[0]).find("A2D2 manifest aaaa → bbbb") != std::string::npos);
+  CHECK(pretrain_joined(r.cells[0]).find("A2D2 manifest aaaa → bbbb") != std::string::npos);
 
   clcp::write_json_atomic(f.fresh / "status.json", {{"state", "interrupted"}});
   std::string e;

@@ -117,13 +117,13 @@ for AD, name, proto in ((new_pl.AttributeDict, 'clcp_lightning.ckpt', 2), (old_p
 print('ok')
 )PY";
 
-const fs::path& fixtures() {
+const fs::path& od_fixtures() {
   static const fs::path ready = clcp::test::cached_python_fixtures("clcp_od_fixtures", kScript);
   return ready;
 }
 
-#define SKIP_WITHOUT_PYTHON()                                \
-  if (fixtures().empty()) {                                  \
+#define SKIP_WITHOUT_OD_FIXTURES()                                \
+  if (od_fixtures().empty()) {                                  \
     WARN("skipped: no venv python at " << CLCP_VENV_PYTHON); \
     return;                                                  \
   }
@@ -148,19 +148,19 @@ void require_exact(const std::map<std::string, torch::Tensor>& got, const std::m
 
 TEST_CASE("torch.save(model.state_dict()) of timm's ViT-S/16 loads byte-exact, _metadata kept out of the tensors",
           "[slow][import][ordered-dict]") {
-  SKIP_WITHOUT_PYTHON();
-  const auto want = clcp::load_safetensors(fixtures() / "timm.safetensors");
+  SKIP_WITHOUT_OD_FIXTURES();
+  const auto want = clcp::load_safetensors(od_fixtures() / "timm.safetensors");
   REQUIRE(want.size() == 152);
   for (const std::string file : {"timm_od.pth", "timm_od_p4.pth"}) {
     INFO(file);
-    const auto f = clcp::read_checkpoint(fixtures() / file);
+    const auto f = clcp::read_checkpoint(od_fixtures() / file);
     CHECK(f.container == "torch-zip");
     CHECK(f.wrapper == "");
     CHECK(f.placeholders.empty());
     CHECK(f.tensors.count("_metadata") == 0);
     CHECK(f.tensors.count(clcp::kPickleBuildStateKey) == 0);
     require_exact(f.tensors, want);
-    const auto w = clcp::import_vit_weights(fixtures() / file);
+    const auto w = clcp::import_vit_weights(od_fixtures() / file);
     CHECK(w.mapped.layout == "timm");
     CHECK(w.mapped.dropped == std::vector<std::string>{"head.bias", "head.weight"});
   }
@@ -168,9 +168,9 @@ TEST_CASE("torch.save(model.state_dict()) of timm's ViT-S/16 loads byte-exact, _
 
 TEST_CASE("An mmseg iter_80000.pth with OrderedDict meta and state_dict loads its state_dict",
           "[slow][import][ordered-dict]") {
-  SKIP_WITHOUT_PYTHON();
-  const auto want = clcp::load_safetensors(fixtures() / "timm.safetensors");
-  const auto f = clcp::read_checkpoint(fixtures() / "mmseg_od.pth");
+  SKIP_WITHOUT_OD_FIXTURES();
+  const auto want = clcp::load_safetensors(od_fixtures() / "timm.safetensors");
+  const auto f = clcp::read_checkpoint(od_fixtures() / "mmseg_od.pth");
   CHECK(f.wrapper == "state_dict");
   CHECK(f.tensors.size() == 150 + 1);
   CHECK(same_bytes(f.tensors.at("backbone.timm_model.blocks.11.mlp.fc2.weight"), want.at("blocks.11.mlp.fc2.weight")));
@@ -181,13 +181,13 @@ TEST_CASE("An mmseg iter_80000.pth with OrderedDict meta and state_dict loads it
 
 TEST_CASE("LIP-Loc's best.pth (an OrderedDict state_dict) loads from protocol 2 and protocol 4 and maps to timm names",
           "[import][ordered-dict]") {
-  SKIP_WITHOUT_PYTHON();
-  auto want = clcp::load_safetensors(fixtures() / "timm.safetensors");
+  SKIP_WITHOUT_OD_FIXTURES();
+  auto want = clcp::load_safetensors(od_fixtures() / "timm.safetensors");
   want.erase("head.weight");
   want.erase("head.bias");
   for (const std::string file : {"liploc_od.pth", "liploc_od_p4.pth"}) {
     INFO(file);
-    const auto w = clcp::import_vit_weights(fixtures() / file);
+    const auto w = clcp::import_vit_weights(od_fixtures() / file);
     CHECK(w.file.container == "torch-zip");
     CHECK(w.mapped.layout == "liploc");
     CHECK(w.mapped.dropped.size() == 2 + 150);  // fc.{weight,bias} + the lidar tower
@@ -196,8 +196,8 @@ TEST_CASE("LIP-Loc's best.pth (an OrderedDict state_dict) loads from protocol 2 
 }
 
 TEST_CASE("weights inspect on an OrderedDict .pth names the registry init whose sha256 it has", "[import][ordered-dict]") {
-  SKIP_WITHOUT_PYTHON();
-  const fs::path file = fixtures() / "liploc_od.pth";
+  SKIP_WITHOUT_OD_FIXTURES();
+  const fs::path file = od_fixtures() / "liploc_od.pth";
   const auto line = [](const std::vector<std::string>& lines, const std::string& prefix) {
     for (const auto& l : lines)
       if (l.rfind(prefix, 0) == 0) return l;
@@ -219,10 +219,10 @@ TEST_CASE("weights inspect on an OrderedDict .pth names the registry init whose 
 
 TEST_CASE("Nested OrderedDicts load, and a key or value spelling the OrderedDict global stays data",
           "[import][ordered-dict]") {
-  SKIP_WITHOUT_PYTHON();
+  SKIP_WITHOUT_OD_FIXTURES();
   for (const std::string file : {"nested_od.pth", "nested_od_p4.pth"}) {
     INFO(file);
-    const auto f = clcp::read_checkpoint(fixtures() / file);
+    const auto f = clcp::read_checkpoint(od_fixtures() / file);
     CHECK(f.wrapper == "model");
     REQUIRE(f.tensors.size() == 2);
     CHECK(torch::equal(f.tensors.at("collections\nOrderedDict\n"), torch::arange(3.0)));
@@ -233,19 +233,19 @@ TEST_CASE("Nested OrderedDicts load, and a key or value spelling the OrderedDict
 TEST_CASE("A protocol-4 pickle with an opcode LibTorch lacks, or a defaultdict whose factory is an object, stops with "
           "one line naming it",
           "[import][ordered-dict]") {
-  SKIP_WITHOUT_PYTHON();
-  const auto e = error_of([] { clcp::read_checkpoint(fixtures() / "bytes_p4.pth"); });
+  SKIP_WITHOUT_OD_FIXTURES();
+  const auto e = error_of([] { clcp::read_checkpoint(od_fixtures() / "bytes_p4.pth"); });
   CHECK_THAT(e, Catch::Contains("bytes_p4.pth") && Catch::Contains("protocol 4") && Catch::Contains("SHORT_BINBYTES") &&
                     Catch::Contains("safetensors.torch") && Catch::Contains("README.md"));
   CHECK(e.find('\n') == std::string::npos);
-  CHECK_THAT(error_of([] { clcp::read_checkpoint(fixtures() / "defaultdict_factory.pth"); }),
+  CHECK_THAT(error_of([] { clcp::read_checkpoint(od_fixtures() / "defaultdict_factory.pth"); }),
              Catch::Contains("defaultdict_factory.pth") && Catch::Contains("dict subclass other than OrderedDict") &&
                  Catch::Contains("safetensors.torch"));
 }
 
 TEST_CASE("A collections.defaultdict(list) filled with items loads, its factory dropped", "[import][ordered-dict]") {
-  SKIP_WITHOUT_PYTHON();
-  const auto f = clcp::read_checkpoint(fixtures() / "defaultdict.pth");
+  SKIP_WITHOUT_OD_FIXTURES();
+  const auto f = clcp::read_checkpoint(od_fixtures() / "defaultdict.pth");
   REQUIRE(f.tensors.size() == 1);
   CHECK(torch::equal(f.tensors.at("w"), torch::ones(1)));
   CHECK(f.placeholders.empty());  // neither collections.defaultdict nor __builtin__.list reached LibTorch
@@ -254,21 +254,21 @@ TEST_CASE("A collections.defaultdict(list) filled with items loads, its factory 
 TEST_CASE("A CLCP Lightning .ckpt with AttributeDict hyper_parameters loads from protocol 2 and protocol 4 as the "
           "safetensors save, and maps as clcp-lightning",
           "[import][ordered-dict]") {
-  SKIP_WITHOUT_PYTHON();
-  const auto want = clcp::load_safetensors(fixtures() / "clcp_lightning.safetensors");
+  SKIP_WITHOUT_OD_FIXTURES();
+  const auto want = clcp::load_safetensors(od_fixtures() / "clcp_lightning.safetensors");
   REQUIRE(want.size() == 150 + 4);
-  auto body = clcp::load_safetensors(fixtures() / "timm.safetensors");
+  auto body = clcp::load_safetensors(od_fixtures() / "timm.safetensors");
   body.erase("head.weight");
   body.erase("head.bias");
   for (const std::string file : {"clcp_lightning.ckpt", "clcp_lightning_p4.ckpt"}) {
     INFO(file);
-    const auto f = clcp::read_checkpoint(fixtures() / file);
+    const auto f = clcp::read_checkpoint(od_fixtures() / file);
     CHECK(f.container == "torch-zip");
     CHECK(f.wrapper == "lightning");
     // AttributeDict became a dict; the plain class in hyper_parameters stays a placeholder.
     CHECK(f.placeholders == std::vector<std::string>{"clcp_cfg.Config"});
     require_exact(f.tensors, want);
-    const auto w = clcp::import_vit_weights(fixtures() / file);
+    const auto w = clcp::import_vit_weights(od_fixtures() / file);
     CHECK(w.mapped.layout == "clcp-lightning");
     CHECK(w.mapped.dropped == std::vector<std::string>{"image_encoder.projection.weight", "lidar_encoder.stem.weight",
                                                        "point_cloud_encoder.conv0.weight", "temperature"});

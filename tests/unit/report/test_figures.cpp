@@ -14,7 +14,7 @@
 namespace fs = std::filesystem;
 
 namespace {
-bool has(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+bool figure_has(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
 bool gnuplot_available() { return std::system("gnuplot --version > /dev/null 2>&1") == 0; }
 
@@ -41,12 +41,12 @@ clcp::Figure scatter_figure() {
 
 TEST_CASE("the scatter script draws rPD iso-lines and x/y error bars from the series") {
   const auto job = clcp::gnuplot_job(scatter_figure());
-  CHECK(has(job.script, "0.5*x with lines dt 2"));
+  CHECK(figure_has(job.script, "0.5*x with lines dt 2"));
   // The iso-line label sits where y = 0.5·x leaves the plot: x = min(80, 80/0.5)·0.96 = 76.8.
-  CHECK(has(job.script, "set label \"rPD 0.5\" at 76.8,38.4"));
-  CHECK(has(job.script, "with xyerrorbars"));
-  CHECK(has(job.script, "title \"my_init (fb)\""));
-  CHECK(has(job.script, "noenhanced"));  // underscores stay underscores
+  CHECK(figure_has(job.script, "set label \"rPD 0.5\" at 76.8,38.4"));
+  CHECK(figure_has(job.script, "with xyerrorbars"));
+  CHECK(figure_has(job.script, "title \"my_init (fb)\""));
+  CHECK(figure_has(job.script, "noenhanced"));  // underscores stay underscores
   CHECK(job.files.at("s0.dat") == "60 30 59 61 28 31\n");
 }
 
@@ -63,8 +63,8 @@ TEST_CASE("bar data hold y, low and high per series and category, NaN where a va
   f.series.push_back(s);
   const auto job = clcp::gnuplot_job(f);
   CHECK(job.files.at("bars.dat") == "\"fog\" 30 29 32\n\"night\" NaN NaN NaN\n");
-  CHECK(has(job.script, "set style histogram errorbars"));
-  CHECK(has(job.script, "'bars.dat' using 2:3:4:xtic(1)"));
+  CHECK(figure_has(job.script, "set style histogram errorbars"));
+  CHECK(figure_has(job.script, "'bars.dat' using 2:3:4:xtic(1)"));
 }
 
 TEST_CASE("heat-map cells without a value are left out rather than drawn as zero") {
@@ -76,8 +76,8 @@ TEST_CASE("heat-map cells without a value are left out rather than drawn as zero
   f.matrix = {{97.5, NAN}};
   CHECK(clcp::gnuplot_job(f).files.at("cells.dat") == "0 0 97.5\n");
   const std::string tikz = clcp::render_pgfplots(f);
-  CHECK(has(tikz, "(0,0) [97.5]"));
-  CHECK_FALSE(has(tikz, "(1,0)"));
+  CHECK(figure_has(tikz, "(0,0) [97.5]"));
+  CHECK_FALSE(figure_has(tikz, "(1,0)"));
 }
 
 TEST_CASE("pgfplots curves are thinned to at most 200 points, keeping the first and the last") {
@@ -93,16 +93,16 @@ TEST_CASE("pgfplots curves are thinned to at most 200 points, keeping the first 
   f.series.push_back(s);
   const std::string tikz = clcp::render_pgfplots(f);
   CHECK(std::count(tikz.begin(), tikz.end(), '(') == 200);
-  CHECK(has(tikz, "(10,1)"));
-  CHECK(has(tikz, "(10000,0.001)"));
-  CHECK(has(tikz, "\\addlegendentry{x\\_1}"));
+  CHECK(figure_has(tikz, "(10,1)"));
+  CHECK(figure_has(tikz, "(10000,0.001)"));
+  CHECK(figure_has(tikz, "\\addlegendentry{x\\_1}"));
 }
 
 TEST_CASE("pgfplots error bars are explicit and asymmetric around the mean") {
   const std::string tikz = clcp::render_pgfplots(scatter_figure());
-  CHECK(has(tikz, "(60,30) += (1,1) -= (1,2)"));
-  CHECK(has(tikz, "{0.5*x}"));
-  CHECK(has(tikz, "\\begin{tikzpicture}"));
+  CHECK(figure_has(tikz, "(60,30) += (1,1) -= (1,2)"));
+  CHECK(figure_has(tikz, "{0.5*x}"));
+  CHECK(figure_has(tikz, "\\begin{tikzpicture}"));
 }
 
 TEST_CASE("report figures: no CLCP cell omits the epoch plot with a note, error bars fall back to ± sd") {
@@ -115,7 +115,7 @@ TEST_CASE("report figures: no CLCP cell omits the epoch plot with a note, error 
   REQUIRE(figs.size() == 7);
   CHECK(figs[0].id == "c0-scatter");
   CHECK(figs[0].series.at(0).x.at(0) == Approx(51.0));
-  CHECK(has(figs[1].omitted, "no CLCP cells"));
+  CHECK(figure_has(figs[1].omitted, "no CLCP cells"));
   CHECK(figs[2].series.at(0).y.at(0) == Approx(3.0 - 0.6 - 0.005));  // mean loss at iteration 6 over seeds 0, 1
   CHECK(figs[6].matrix.at(0).at(16) != figs[6].matrix.at(0).at(16));  // train: NaN
   clcp::Stat st;
@@ -133,10 +133,10 @@ TEST_CASE("gnuplot draws an SVG that can be inlined: no XML prolog, no namespace
   }
   const std::string svg = clcp::render_svg(scatter_figure());
   CHECK(svg.rfind("<svg", 0) == 0);
-  CHECK_FALSE(has(svg, "<?xml"));
-  CHECK_FALSE(has(svg, "http"));
-  CHECK(has(svg, "id='t-scatter-gpPt0'"));
-  CHECK(has(svg, "my_init (fb)"));
+  CHECK_FALSE(figure_has(svg, "<?xml"));
+  CHECK_FALSE(figure_has(svg, "http"));
+  CHECK(figure_has(svg, "id='t-scatter-gpPt0'"));
+  CHECK(figure_has(svg, "my_init (fb)"));
   CHECK(svg == clcp::render_svg(scatter_figure()));  // deterministic
 }
 
