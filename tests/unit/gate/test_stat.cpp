@@ -7,6 +7,8 @@
 #include "suite/core/error.hpp"
 #include "suite/core/fsio.hpp"
 #include "suite/gate/stat.hpp"
+#include "suite/protocol/protocol.hpp"
+#include "support/test_paths.hpp"
 
 namespace fs = std::filesystem;
 using clcp::gate::StatBaseline;
@@ -100,4 +102,28 @@ TEST_CASE("a stat baseline survives a round trip and a baseline of one run is re
   }
   CHECK(e.find("needs at least 2 runs") != std::string::npos);
   fs::remove_all(b.file.parent_path());
+}
+
+// The baseline `clcp-bench gate --tier stat` uses when none is named: committed, made of real runs (n ≥ 3 seeds, as
+// the docs state), and of today's smoke protocol. A change to the smoke recipe moves the fingerprint: then this test
+// names the command that records the baseline again (docs/gate.md, Statistical tier).
+TEST_CASE("the statistical gate's default baseline is committed, has 3 or more runs and today's smoke fingerprint") {
+  const fs::path file = fs::path(CLCP_SOURCE_DIR) / "baselines/regression/dg_acdc-smoke-random.json";
+  REQUIRE(fs::exists(file));
+  const auto b = clcp::gate::read_stat_baseline(file);
+  CHECK(b.name == "dg_acdc-smoke-random");
+  CHECK(b.protocol == "dg_acdc");
+  CHECK(b.scale == "smoke");
+  CHECK(b.init == "random");
+  CHECK(b.cells.size() >= 3);
+  for (const char* key : {"source.mIoU", "target.pooled.mIoU", "rPD"}) {
+    INFO(key);
+    REQUIRE(b.metrics.count(key) == 1);
+    CHECK(b.metrics.at(key).n >= 3);
+    CHECK(b.metrics.at(key).n == static_cast<int64_t>(b.cells.size()));
+  }
+  const auto smoke = clcp::load_protocol("dg_acdc", "smoke");
+  INFO("dg_acdc smoke changed: run it with --seed 0,1,2 and `clcp-bench gate --tier stat DIR/dg_acdc --baseline "
+       "dg_acdc-smoke-random --update`, then commit the baseline");
+  CHECK(b.fingerprint == smoke.fingerprint());
 }
