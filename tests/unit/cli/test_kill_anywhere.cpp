@@ -11,6 +11,7 @@
 #include <signal.h>
 
 #include <filesystem>
+#include <map>
 #include <sstream>
 
 #include "cli_harness.hpp"
@@ -67,6 +68,7 @@ bool has_temp_files(const fs::path& dir) {
 
 struct Reference {
   std::string cell, metrics, log, checkpoint;
+  fs::path dir;  // the uninterrupted run's cell folder
 };
 
 // What a kill leaves must not look done unless it is: status.json reads "done" only when the bundle verifies and holds
@@ -84,6 +86,38 @@ void check_not_done_unless_done(const fs::path& out, const Reference& ref) {
   }
 }
 
+// What a kill leaves on disk is a piece of the uninterrupted run, never something else: the checkpoint latest.json
+// names is complete and byte-identical to the reference's of that iteration (a resume starts from exactly it), and
+// every whole line of train_log.jsonl equals the reference's line of that iteration (a torn last line is allowed).
+void check_on_disk_is_reference(const fs::path& out, const Reference& ref) {
+  const fs::path cell = killed_cell(out);
+  if (cell.empty()) return;
+  const fs::path latest = cell / "checkpoints/latest.json";
+  if (fs::exists(latest)) {
+    const auto l = clcp::read_json(latest);
+    for (const char* key : {"weights", "state"}) {
+      const fs::path file = cell / "checkpoints" / l[key].get<std::string>();
+      INFO(file);
+      REQUIRE(fs::exists(file));
+      CHECK(clcp::read_file(file) == clcp::read_file(ref.dir / "checkpoints" / l[key].get<std::string>()));
+    }
+  }
+  if (!fs::exists(cell / "train_log.jsonl")) return;
+  std::istringstream want(ref.log);
+  std::map<int64_t, std::string> ref_lines;  // iteration → the reference's deterministic fields
+  for (std::string line; std::getline(want, line);) ref_lines[nlohmann::json::parse(line)["iter"].get<int64_t>()] = line;
+  std::istringstream in(clcp::read_file(cell / "train_log.jsonl"));
+  for (std::string line; std::getline(in, line);) {
+    if (in.eof()) break;  // no newline after it: the torn line a kill mid-append leaves
+    const auto j = nlohmann::json::parse(line);
+    const auto iter = j["iter"].get<int64_t>();
+    INFO("train_log.jsonl line of iteration " << iter);
+    REQUIRE(ref_lines.count(iter) == 1);
+    CHECK(nlohmann::json{{"iter", j["iter"]}, {"loss", j["loss"]}, {"lr", j["lr"]}, {"acc_seg", j["acc_seg"]}}.dump() ==
+          ref_lines[iter]);
+  }
+}
+
 }  // namespace
 
 // The 15 kills are chained on one --out, in the order a run reaches them: each run resumes (or restarts) from what
@@ -98,7 +132,7 @@ TEST_CASE("a run killed at any of 15 points, or stopped by SIGTERM, resumes to b
   REQUIRE(r.exit_code == 0);
   const fs::path ref_cell = killed_cell(base / "reference");
   const Reference ref{ref_cell.filename().string(), clcp::read_file(ref_cell / "metrics.json"), log_fields(ref_cell),
-                      clcp::read_file(ref_cell / "checkpoints/iter_12.safetensors")};
+                      clcp::read_file(ref_cell / "checkpoints/iter_12.safetensors"), ref_cell};
 
   const std::vector<std::pair<const char*, const char*>> points{
       {"spec.json:half", "mid spec.json write, before anything else of the cell"},
@@ -127,6 +161,7 @@ TEST_CASE("a run killed at any of 15 points, or stopped by SIGTERM, resumes to b
     CHECK(cut.exit_code == 128 + SIGKILL);  // it died at the point, by SIGKILL
     killed += cut.exit_code == 128 + SIGKILL;
     check_not_done_unless_done(out, ref);
+    check_on_disk_is_reference(out, ref);
   }
   CHECK(killed == static_cast<int>(points.size()));
   const auto rerun = run_cli(ci_args(out));
