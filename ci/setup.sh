@@ -41,11 +41,12 @@ else
   say "PyPI packages: up to date"
 fi
 
-# oracle_venv DIR REQUIREMENTS BASE WHAT: a test-only venv of pinned oracles, reinstalled when its requirements change.
-# BASE=base: it also sees build/venv's torch/numpy/timm through a .pth file. An install that fails is a warning: the
-# tests that need WHAT skip visibly.
+# oracle_venv DIR REQUIREMENTS BASE WHAT [PIP_FLAGS…]: a test-only venv of pinned oracles, reinstalled when its
+# requirements change. BASE=base: it also sees build/venv's torch/numpy/timm through a .pth file. An install that fails
+# is a warning: the tests that need WHAT skip visibly.
 oracle_venv() {
   local dir=$1 req=$2 base=$3 what=$4
+  shift 4
   [ -x "$dir/bin/python" ] || python3 -m venv "$dir"
   local reqs=("$req")
   if [ "$base" = base ]; then
@@ -57,7 +58,7 @@ oracle_venv() {
   want=$(cat "${reqs[@]}" | sha256sum | cut -d' ' -f1)
   [ "$(cat "$stamp" 2>/dev/null)" = "$want" ] && return 0
   say "installing $what ($req) into $dir"
-  if "$dir/bin/pip" install -q --disable-pip-version-check -r "$req"; then
+  if "$dir/bin/pip" install -q --disable-pip-version-check "$@" -r "$req"; then
     echo "$want" > "$stamp"
   else
     say "WARNING: installing $what failed; the tests that need it will skip"
@@ -68,6 +69,10 @@ install_oracles() {
   oracle_venv build/oracle-venv ci/oracle-requirements.txt base "the parity oracles"
   # The albumentations 1.4.14 oracle (test_augment) needs numpy < 2, so it has a venv of its own.
   oracle_venv build/albu-venv ci/albumentations-requirements.txt alone "the albumentations oracle"
+  # lightly 1.6.0's NTXentLoss (test_nt_xent): its source only (--no-deps: its declared dependencies pull
+  # pytorch_lightning and another torchvision); the test loads ntx_ent_loss.py with the two lightly modules it
+  # imports stubbed, on build/venv's torch.
+  oracle_venv build/lightly-venv ci/lightly-requirements.txt base "the lightly oracle" --no-deps
 }
 if [ ${#targets[@]} -eq 0 ] || [ "${targets[0]}" = none ]; then install_oracles; fi
 

@@ -7,6 +7,7 @@
 
 #include "suite/core/error.hpp"
 #include "suite/core/fsio.hpp"
+#include "suite/pretrain/methods/registry.hpp"
 #include "suite/pretrain/pretrain_checkpoint.hpp"
 #include "suite/protocol/protocol.hpp"
 
@@ -14,41 +15,63 @@ namespace clcp::cli {
 namespace fs = std::filesystem;
 
 namespace {
-const std::regex& chained_re() {
-  static const std::regex re(R"(^clcp-b(\d+)-(lin|mlp)(-fb)?(-aug)?@ep(\d+)$)");
-  return re;
+
+// "<method>-<variant>@ep<NN>" of a registered method whose parse_variant accepts <variant>, else nullopt.
+struct InitName {
+  const MethodInfo* method;
+  MethodVariant variant;
+  std::string variant_text;
+  int64_t epoch;
+};
+std::optional<InitName> parse_init_name(const std::string& init) {
+  static const std::regex re(R"(^([a-z0-9_]+)-(.+)@ep(\d+)$)");
+  std::smatch m;
+  if (!std::regex_match(init, m, re)) return std::nullopt;
+  const MethodInfo* method = method_of_init(init);
+  if (!method || !method->parse_variant) return std::nullopt;
+  auto variant = method->parse_variant(m[2].str());
+  if (!variant) return std::nullopt;
+  return InitName{method, std::move(*variant), m[2].str(), std::stoll(m[3].str())};
 }
+
 }  // namespace
 
 void bind_default_pretrain(Protocol& p) {
   if (!p.pretrain.is_null()) return;
-  if (std::none_of(p.inits.begin(), p.inits.end(), [](const std::string& i) { return std::regex_match(i, chained_re()); }))
+  for (const auto& init : p.inits) {
+    const auto name = parse_init_name(init);
+    if (!name || name->method->default_protocol.empty()) continue;
+    const std::string& protocol = name->method->default_protocol;
+    const auto scales = list_scales(protocol_path(protocol));
+    const bool has = std::any_of(scales.begin(), scales.end(), [&](const auto& s) { return s.first == p.scale; });
+    p.bind_pretrain(protocol, has ? p.scale : "full");
     return;
-  const auto scales = list_scales(protocol_path("clcp_a2d2"));
-  const bool has = std::any_of(scales.begin(), scales.end(), [&](const auto& s) { return s.first == p.scale; });
-  p.bind_pretrain("clcp_a2d2", has ? p.scale : "full");
+  }
 }
 
 std::optional<ChainedInit> parse_chained_init(const std::string& init, const Protocol& p) {
-  std::smatch m;
-  if (!std::regex_match(init, m, chained_re())) return std::nullopt;
+  const auto name = parse_init_name(init);
+  if (!name) return std::nullopt;
+  const std::string method = name->method->name;
   if (p.pretrain.is_null())
-    fail("--init {}: a CLCP encoder pretrained by clcp-bench, but protocol {} names no pretraining", init, p.name);
+    fail("--init {}: an encoder pretrained by clcp-bench ({}), but protocol {} names no pretraining", init, method,
+         p.name);
   ChainedInit c;
   c.init = init;
   PretrainOptions o;
   o.protocol = p.pretrain.at("protocol").get<std::string>();
   o.scale = p.pretrain.at("scale").get<std::string>();
-  o.head = m[2].str() == "mlp" ? "mlp" : "linear";
-  o.lidar_mode = m[3].matched ? "frozen" : "trainable";
-  o.augment = m[4].matched;
+  o.set = name->variant.set;
   c.protocol = resolve_pretrain_protocol(o);
-  const int64_t batch = std::stoll(m[1].str());
-  c.epoch = std::stoll(m[5].str());
+  c.epoch = name->epoch;
   const auto& pp = c.protocol;
-  if (batch != pp.batch_size)
-    fail("--init {}: names a batch-{} pretraining, but {} at scale {} pretrains at batch {}; use clcp-b{}-… or "
-         "another scale", init, batch, pp.name, pp.scale, pp.batch_size, pp.batch_size);
+  if (pp.method != method)
+    fail("--init {}: names a {} encoder, but protocol {} chains pretraining protocol {} (method {}); run one "
+         "pretraining method per protocol run", init, method, p.name, pp.name, pp.method);
+  if (name->variant.batch_size && *name->variant.batch_size != pp.batch_size)
+    fail("--init {}: names a batch-{} pretraining, but {} at scale {} pretrains at batch {}; use {}-b{}{} or "
+         "another scale", init, *name->variant.batch_size, pp.name, pp.scale, pp.batch_size, method, pp.batch_size,
+         method == "clcp" ? "-…" : "");
   if (c.epoch >= pp.epochs)
     fail("--init {}: epoch {} is beyond {} scale {}'s epochs 0..{}", init, c.epoch, pp.name, pp.scale, pp.epochs - 1);
   const auto& keep = pp.keep_epochs;
@@ -56,6 +79,11 @@ std::optional<ChainedInit> parse_chained_init(const std::string& init, const Pro
     fail("--init {}: epoch {} is not one {} scale {} keeps (train.keep_epochs {}, and the last, {}); epochs are fixed "
          "in the protocol, never chosen by target results", init, c.epoch, pp.name, pp.scale,
          fmt::format("[{}]", fmt::join(keep, ", ")), pp.epochs - 1);
+  const std::string made = find_method(pp.method).variant_name(pp);
+  if (made != name->variant_text)
+    fail("--init {}: {} at scale {} with that variant's settings makes {}-{}@epNN, not {}-{}; name the variant as "
+         "`clcp-bench pretrain --protocol {} --scale {}` prints it", init, pp.name, pp.scale, method, made, method,
+         name->variant_text, pp.name, pp.scale);
   return c;
 }
 

@@ -1,7 +1,8 @@
-// Chained inits: a finetune init named "clcp-b<B>-<lin|mlp>[-fb][-aug]@ep<N>" (e.g. clcp-b256-mlp-fb@ep19, the
-// thesis's Table 4.3 rows) is the image encoder exported after 0-based epoch N by the pretraining cell of that variant
-// — batch B, linear or MLP head, lidar frozen ("fb") or trainable, with or without augmentation — of the protocol's
-// pretraining (Protocol::pretrain; default clcp_a2d2 at the same scale, or full). `clcp-bench run` plans that
+// Chained inits: a finetune init named "<method>-<variant>@ep<N>" — a method registered in
+// suite/pretrain/methods/registry.hpp, a variant that method parses into protocol overrides (CLCP:
+// "b<B>-<lin|mlp>[-fb][-aug]", e.g. clcp-b256-mlp-fb@ep19, the thesis's Table 4.3 rows) — is the image encoder exported
+// after 0-based epoch N by the pretraining cell of that variant of the protocol's pretraining (Protocol::pretrain;
+// default the method's first protocol at the same scale, or full). `clcp-bench run` plans that
 // pretraining cell in front of the finetune cells that use it and runs it when it is not done yet.
 //
 // Identity: before the pretraining has run its file's sha256 is unknown, so the finetune cell's init_sha256 is
@@ -28,11 +29,12 @@ struct ChainedInit {
 
 /// The pretraining variant and epoch an init names, or nullopt when it is not a chained name (registry names such as
 /// clcp@ep19 and files are not). `p.pretrain` must be bound (bind_default_pretrain). Throws UserError for a name of
-/// the pattern whose batch differs from the pretraining scale's, or whose epoch is beyond its epochs or not kept.
+/// the pattern whose method is not the bound pretraining's, whose batch differs from the pretraining scale's, whose
+/// epoch is beyond its epochs or not kept, or whose variant that protocol does not make.
 std::optional<ChainedInit> parse_chained_init(const std::string& init, const Protocol& p);
 
-/// When `p` names no pretraining and one of its inits has the chained pattern: binds clcp_a2d2 at p.scale if that
-/// scale exists there, else at full.
+/// When `p` names no pretraining and one of its inits has the chained pattern: binds that method's first protocol
+/// at p.scale if that scale exists there, else at full.
 void bind_default_pretrain(Protocol& p);
 
 /// "chained:<protocol>/<cell id>@ep<N>" for a finetune cell spec; parsed back by chained_export.

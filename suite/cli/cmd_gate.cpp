@@ -61,8 +61,8 @@ json default_fixture() {
               {"condition_share", a.condition_share}}}}}};
 }
 
-// The exact baseline a first --update creates: the ci scale of dg_acdc (a name starting with "clcp_a2d2": the ci
-// pretraining of clcp_a2d2) on the embedded data.
+// The exact baseline a first --update creates, on the embedded data at the ci scale: of the pretraining protocol
+// the name starts with ("<protocol>-ci", e.g. clcp_a2d2-ci: any method's), else of dg_acdc.
 gate::ExactBaseline default_exact_baseline(const std::string& name, const fs::path& dir) {
   gate::ExactBaseline b;
   b.dir = dir;
@@ -70,9 +70,10 @@ gate::ExactBaseline default_exact_baseline(const std::string& name, const fs::pa
   b.scale = "ci";
   b.fixture = default_fixture();
   b.provenance = {{"kernel_path", {{"threads", 2}}}};
-  if (name.rfind("clcp_a2d2", 0) == 0) {
+  const std::string head = name.substr(0, name.find('-'));
+  if (fs::exists(protocols_dir() / (head + ".json")) && protocol_schema(head) == "clcp-bench/pretrain-protocol/1") {
     b.kind = "pretrain";
-    b.protocol = "clcp_a2d2";
+    b.protocol = head;
     b.grid = {{"seeds", load_pretrain_protocol(b.protocol, b.scale).seeds}};
     b.pretrain_tolerance.why = "used only on another kernel path; state here how far other kernel paths were measured "
                                "to move";

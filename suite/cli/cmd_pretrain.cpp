@@ -15,6 +15,7 @@
 #include "suite/core/error.hpp"
 #include "suite/dist/launch.hpp"
 #include "suite/dist/rank_env.hpp"
+#include "suite/protocol/overrides.hpp"
 #include "suite/pretrain/pretrain_checkpoint.hpp"
 
 namespace clcp::cli {
@@ -61,10 +62,11 @@ int launch_ranks(int nproc, int threads_requested) {
 void add_pretrain(CLI::App& app) {
   auto* cmd = app.add_subcommand(
       "pretrain",
-      "Pretrain the image encoder by camera-lidar contrastive learning (CLCP) on A2D2 pairs: writes a result bundle "
-      "OUT/<protocol>/<cell-id>/ with per-epoch losses, temperature, gradient norms and retrieval Recall@K, epoch "
+      "Pretrain the image encoder with the protocol's method (default: camera-lidar contrastive learning, CLCP, on "
+      "A2D2 pairs; `clcp-bench methods` lists the others): writes a result bundle OUT/<protocol>/<cell-id>/ with "
+      "per-epoch losses and the method's diagnostics (CLCP: temperature, gradient norms, retrieval Recall@K), epoch "
       "checkpoints and the exported encoders export/image_encoder_epochNN.safetensors (init names "
-      "clcp-<variant>@epNN for `clcp-bench run`). A finished cell is not run again; an interrupted one resumes at its "
+      "<method>-<variant>@epNN for `clcp-bench run`). A finished cell is not run again; an interrupted one resumes at its "
       "last epoch checkpoint with identical results.");
   auto o = std::make_shared<PretrainOptions>();
   auto head = std::make_shared<std::string>();
@@ -76,6 +78,10 @@ void add_pretrain(CLI::App& app) {
   cmd->add_option("--head", *head, "lidar projection head: linear or mlp (default: the protocol's)");
   cmd->add_option("--lidar", *lidar, "lidar encoder: trainable or frozen (default: the protocol's)");
   cmd->add_flag("--augment", o->augment, "the thesis's image augmentations on train pairs");
+  auto sets = std::make_shared<std::vector<std::string>>();
+  cmd->add_option("--set", *sets, "override a protocol key: --set KEY=VALUE, KEY dotted (train.epochs, model.head), "
+                                  "VALUE JSON or a bare word; repeatable; part of the fingerprint")
+      ->take_all();
   cmd->add_option("--seed", *seed, "seed (default: the protocol's first)");
   cmd->add_option("--init", o->image_init, "image encoder init: imagenet, random, a registry name, file:PATH");
   cmd->add_option("--lidar-init", o->lidar_init, "lidar encoder init: minkunet34-semantickitti, random, file:PATH");
@@ -99,8 +105,9 @@ void add_pretrain(CLI::App& app) {
   cmd->add_option("--out", o->out, "results root")->capture_default_str();
   cmd->add_flag("--force", o->force, "re-run a finished cell (its bundle is replaced)");
   cmd->add_flag("--wait", o->wait, "when another process is running this cell, wait for it instead of stopping");
-  cmd->callback([o, head, lidar, seed, threads, nproc] {
+  cmd->callback([o, head, lidar, seed, threads, nproc, sets] {
     o->threads = parse_threads(*threads);
+    for (const auto& kv : *sets) o->set.push_back(parse_override(kv));
     o->command_line = command_line();
     if (!head->empty()) o->head = *head;
     if (!lidar->empty()) o->lidar_mode = *lidar;

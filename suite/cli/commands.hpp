@@ -21,7 +21,8 @@ void add_report(CLI::App& app);     // report    — render reports from result 
 void add_eval(CLI::App& app);       // eval      — evaluate a finetuned checkpoint on the protocol's eval splits
 void add_weights(CLI::App& app);    // weights   — inspect weight files, list the registry's inits
 void add_compare(CLI::App& app);    // compare   — paired bootstrap comparison of two sets of result bundles
-void add_pretrain(CLI::App& app);   // pretrain  — CLCP camera–lidar pretraining of the image encoder (one cell)
+void add_pretrain(CLI::App& app);   // pretrain  — pretraining of the image encoder by a registered method (one cell)
+void add_methods(CLI::App& app);    // methods   — the registered pretraining methods, their towers, data, protocols
 void add_gate(CLI::App& app);       // gate      — regression gate: exact tier and statistical tier
 void add_status(CLI::App& app);     // status    — every planned cell: done, running, interrupted, failed, never run
 

@@ -37,6 +37,7 @@ int main(int argc, char** argv) {
   clcp::cli::add_report(app);
   clcp::cli::add_compare(app);
   clcp::cli::add_pretrain(app);
+  clcp::cli::add_methods(app);
   clcp::cli::add_gate(app);
   clcp::cli::add_status(app);
   spdlog::set_pattern("%v");

@@ -10,10 +10,7 @@
 #include <fstream>
 #include <thread>
 
-#include "models/clcp/clcp_model.hpp"
-#include "models/import/import_weights.hpp"
 #include "models/import/registry.hpp"
-#include "models/lidar/import_minkunet.hpp"
 #include "suite/cli/cell_guard.hpp"
 #include "suite/cli/run.hpp"
 #include "suite/cli/threads.hpp"
@@ -21,11 +18,11 @@
 #include "suite/core/fsio.hpp"
 #include "suite/core/signals.hpp"
 #include "suite/data/a2d2_manifest.hpp"
-#include "suite/data/pair_loader.hpp"
 #include "suite/data/synth/synth.hpp"
 #include "suite/dist/launch.hpp"
 #include "suite/dist/rank_env.hpp"
 #include "suite/pretrain/distributed.hpp"
+#include "suite/pretrain/methods/registry.hpp"
 #include "suite/pretrain/pretrain.hpp"
 #include "suite/pretrain/pretrain_checkpoint.hpp"
 #include "suite/results/bundle.hpp"
@@ -50,10 +47,14 @@ void check_encoder_kind(const std::string& init, const std::string& want, const 
 }
 
 std::string rerun_command(const PretrainProtocol& p, const PretrainOptions& o, const PretrainCellSpec& s, int threads) {
-  std::string cmd = fmt::format("clcp-bench pretrain --protocol {} --scale {} --head {} --lidar {}{} --seed {} --init {} "
-                                "--lidar-init {} --threads {}",
-                                o.protocol, p.scale, p.head, p.lidar_mode, p.augment ? " --augment" : "", s.seed,
-                                s.image_init, s.lidar_init, threads);
+  std::string cmd = p.method == "clcp"
+                        ? fmt::format("clcp-bench pretrain --protocol {} --scale {} --head {} --lidar {}{}", o.protocol,
+                                      p.scale, p.head, p.lidar_mode, p.augment ? " --augment" : "")
+                        : fmt::format("clcp-bench pretrain --protocol {} --scale {}", o.protocol, p.scale);
+  for (const auto& kv : override_strings(o.set)) cmd += " --set '" + kv + "'";
+  cmd += fmt::format(" --seed {} --init {}", s.seed, s.image_init);
+  if (p.method == "clcp" || s.lidar_init != "random") cmd += " --lidar-init " + s.lidar_init;
+  cmd += fmt::format(" --threads {}", threads);
   if (!o.data_root.empty()) cmd += " --data-root " + o.data_root.string();
   if (o.device != "cpu") cmd += " --device " + o.device;
   if (o.out != "results") cmd += " --out " + o.out.string();
@@ -86,17 +87,21 @@ json summarise(const fs::path& dir, const PretrainCellSpec& spec, const Pretrain
 
 PretrainProtocol resolve_pretrain_protocol(const PretrainOptions& o) {
   const std::string scale = !o.scale.empty() ? o.scale : (o.data_root.empty() ? "smoke" : "full");
-  PretrainProtocol p = load_pretrain_protocol(o.protocol, scale);
+  // CLCP's variant flags are shorthands for --set (applied first, so an explicit --set wins).
+  ProtocolOverrides set;
   if (o.head) {
     if (*o.head != "linear" && *o.head != "mlp") fail("--head {}: expected linear or mlp", *o.head);
-    p.head = *o.head;
+    set.emplace_back("model.head", *o.head);
   }
   if (o.lidar_mode) {
     if (*o.lidar_mode != "trainable" && *o.lidar_mode != "frozen")
       fail("--lidar {}: expected trainable or frozen", *o.lidar_mode);
-    p.lidar_mode = *o.lidar_mode;
+    set.emplace_back("model.lidar", *o.lidar_mode);
   }
-  if (o.augment) p.augment = true;
+  if (o.augment) set.emplace_back("data.augment", true);
+  set.insert(set.end(), o.set.begin(), o.set.end());
+  PretrainProtocol p = load_pretrain_protocol(o.protocol, scale, set);
+  find_method(p.method);  // an unknown method stops here, naming the known ones
   if (!o.image_init.empty()) p.image_init = o.image_init;
   if (!o.lidar_init.empty()) p.lidar_init = o.lidar_init;
   if (o.seed) p.seeds = {*o.seed};
@@ -131,13 +136,16 @@ A2D2Dataset read_pretrain_data(const PretrainProtocol& p, const fs::path& data_r
 }
 
 PretrainCellSpec pretrain_cell_spec(const PretrainProtocol& p, const PretrainOptions& o, const A2D2Dataset& data) {
+  const MethodInfo& method = find_method(p.method);
+  const bool lidar_tower = std::find(method.towers.begin(), method.towers.end(), "lidar") != method.towers.end();
   check_encoder_kind(p.image_init, "image", "--init");
-  check_encoder_kind(p.lidar_init, "lidar", "--lidar-init");
+  if (lidar_tower) check_encoder_kind(p.lidar_init, "lidar", "--lidar-init");
   PretrainCellSpec s;
+  s.method = p.method;
   s.protocol = p.name;
   s.scale = p.scale;
   s.fingerprint = p.fingerprint();
-  s.variant = p.variant_name();
+  s.variant = method.variant_name(p);
   s.image_init = p.image_init;
   s.image_init_sha256 = init_sha256(p.image_init);
   s.lidar_init = p.lidar_init;
@@ -194,6 +202,8 @@ fs::path run_pretrain_cell(const PretrainProtocol& p, const PretrainOptions& o, 
                                                                                                     : torch::kCPU);
   json prov = collect_environment(o.device, threads);
   prov["command"] = o.command_line;
+  prov["method"] = p.method;
+  if (!p.overrides.empty()) prov["set"] = override_strings(p.overrides);
   prov["rerun"] = rerun_command(p, o, spec, threads);
   prov["start"] = utc_now_iso();
   prov["datasets"] = spec.datasets;
@@ -209,35 +219,19 @@ fs::path run_pretrain_cell(const PretrainProtocol& p, const PretrainOptions& o, 
   const auto t0 = std::chrono::steady_clock::now();
   try {
     if (writer) b.write_status("running", "pretrain");
-    ClcpModel model(ClcpModelOptions{p.head, p.embed_dim, p.temperature, p.temperature_init, p.voxel_size,
-                                     p.mlp_dropout});
-    model->init_weights(static_cast<uint64_t>(spec.seed));
-    if (spec.image_init != "random") {
-      const auto path = resolve_init(spec.image_init, default_weights_lookup()).path;
-      const auto w = import_vit_weights(path, p.image_size / 16);
-      load_vit_checked(*model->image_encoder->model, w.mapped, path.string());
-      spdlog::info("weights: image tower from {} ({} layout)", path.string(), w.mapped.layout);
-    }
-    if (spec.lidar_init != "random") {
-      const auto path = resolve_init(spec.lidar_init, default_weights_lookup()).path;
-      const auto w = lidar::load_minkunet_checked(*model->point_cloud_encoder->backbone, path);
-      spdlog::info("weights: lidar tower from {} ({} layout)", path.string(), w.layout);
-    }
-    PairPipelineOptions po;
-    po.crop = static_cast<int>(p.crop[0]);
-    po.out_size = static_cast<int>(p.image_size);
-    po.reflectance = reflectance_scale_from_name(p.reflectance);
-    po.augment = p.augment;
-    for (int c = 0; c < 3; ++c) {
-      po.mean_rgb[c] = static_cast<float>(p.mean[c]);
-      po.std_rgb[c] = static_cast<float>(p.std[c]);
-    }
-    const int workers = std::max(1, threads - 1);
-    const int64_t rows = p.batch_size / world;  // rank r decodes only its rows of each batch
-    PairLoader train(a2d2_split(data, "train"), po, PairMode::kTrain, static_cast<uint64_t>(spec.seed), p.batch_size,
-                     workers, 1, PairRows{rank * rows, rows});
-    PairLoader val(a2d2_split(data, "val"), po, PairMode::kVal, static_cast<uint64_t>(spec.seed), p.batch_size,
-                   workers, 1);
+    const MethodInfo& info = find_method(p.method);
+    MethodBuild mb;
+    mb.protocol = &p;
+    mb.data = &data;
+    mb.seed = static_cast<uint64_t>(spec.seed);
+    mb.image_init = spec.image_init;
+    mb.lidar_init = spec.lidar_init;
+    mb.loader_threads = std::max(1, threads - 1);
+    mb.world = world;
+    mb.rank = rank;
+    mb.negatives = o.negatives;
+    const std::unique_ptr<PretrainMethod> method = info.build(mb);
+    const int64_t rows = p.batch_size / world;
     PretrainConfig cfg;
     cfg.epochs = p.epochs;
     cfg.batch_size = p.batch_size;
@@ -246,11 +240,7 @@ fs::path run_pretrain_cell(const PretrainProtocol& p, const PretrainOptions& o, 
     cfg.beta1 = p.beta1;
     cfg.beta2 = p.beta2;
     cfg.eps = p.eps;
-    cfg.lidar_mode = p.lidar_mode;
-    cfg.lidar_bn = p.lidar_bn;
-    cfg.temperature = p.temperature;
     cfg.keep_epochs = p.keep_epochs;
-    cfg.retrieval_ks = p.retrieval_ks;
     cfg.seed = static_cast<uint64_t>(spec.seed);
     cfg.fingerprint = spec.fingerprint;
     cfg.threads = threads;
@@ -258,29 +248,23 @@ fs::path run_pretrain_cell(const PretrainProtocol& p, const PretrainOptions& o, 
     cfg.device = device;
     cfg.stop = &stop_requested();
     cfg.comm = comm;
-    cfg.negatives = o.negatives;
     install_stop_handlers();
-    auto limited = [](int64_t n, int64_t limit) { return limit > 0 ? std::min(n, limit) : n; };
-    const PairSource train_src{limited(train.batches_per_epoch(), p.limit_train_batches),
-                               [&](int64_t e, int64_t i) { return train.batch(static_cast<uint64_t>(e), i); }};
-    const PairSource val_src{limited(val.batches_per_epoch(), p.limit_val_batches),
-                             [&](int64_t e, int64_t i) { return val.batch(static_cast<uint64_t>(e), i); }};
-    spdlog::info("pretrain {}: {} epochs x {} train batches of {} pairs, {} val batches ({})", spec.id(), p.epochs,
-                 train_src.batches, p.batch_size, val_src.batches, dir.string());
+    spdlog::info("pretrain {}: {} epochs x {} train batches of {} {}, {} val batches ({})", spec.id(), p.epochs,
+                 method->train_batches(), p.batch_size, method->sample_unit(), method->val_batches(), dir.string());
     if (world > 1)
       spdlog::info("pretrain {}: data parallel over {} ranks ({}), {} pairs per rank and step, {} negatives ({} per "
                    "query)",
                    spec.id(), world, comm->backend(), rows, o.negatives,
                    negatives_per_query(p.batch_size, world, o.negatives));
     std::optional<ProgressLine> line;
-    if (writer) line.emplace("pretrain " + spec.variant, p.epochs * train_src.batches);
-    const PretrainResult r = pretrain(*model, train_src, val_src, cfg, dir, [&](const PretrainProgress& pr) {
+    if (writer) line.emplace("pretrain " + spec.variant, p.epochs * method->train_batches());
+    const PretrainResult r = pretrain(*method, cfg, dir, [&](const PretrainProgress& pr) {
       if (!line) return;
       line->update(pr.epoch * pr.steps_per_epoch + pr.step_in_epoch,
                    {{"epoch", fmt::format("{}", pr.epoch)},
                     {"loss", fmt::format("{:.3f}", pr.loss)},
                     {"lr", fmt::format("{:.2e}", pr.lr)}},
-                   pr.pairs_per_s * world, pr.eta_s);
+                   pr.samples_per_s * world, pr.eta_s);
     });
     if (line) line->finish();
     if (!r.completed)
@@ -293,14 +277,12 @@ fs::path run_pretrain_cell(const PretrainProtocol& p, const PretrainOptions& o, 
     b.write_metrics(metrics);
     prov["end"] = utc_now_iso();
     prov["wall_s"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    prov["pretrain"] = {{"epochs", r.epochs_done}, {"resumed_from", r.resumed_from}, {"pairs_per_s", r.pairs_per_s}};
+    prov["pretrain"] = {{"epochs", r.epochs_done},
+                        {"resumed_from", r.resumed_from},
+                        {method->sample_unit() + "_per_s", r.samples_per_s}};
     b.write_provenance(prov);
     b.write_status("done", "done");
-    const auto& last = metrics["final"];
-    spdlog::info("pretrain {}: val loss {:.4f} (chance {:.4f}), R@1 image->lidar {:.3f} (chance {:.3f})", spec.id(),
-                 last["val_loss"].get<double>(), last["chance_loss"].get<double>(),
-                 last["retrieval"]["image_to_lidar"]["R@1"].get<double>(),
-                 last["retrieval"]["chance"]["R@1"].get<double>());
+    spdlog::info("pretrain {}: {}", spec.id(), info.headline(metrics["final"]));
   } catch (const Interrupted& e) {
     if (writer) record_end(b, "interrupted", "pretrain", e.what());
     throw;

@@ -19,6 +19,7 @@ struct PretrainOptions {
   std::string scale;            ///< "" → full for real data, smoke for the embedded data
   std::optional<std::string> head, lidar_mode;
   bool augment = false;         ///< --augment (on top of the protocol's setting)
+  ProtocolOverrides set;        ///< --set KEY=VALUE, applied after the variant flags (suite/protocol/overrides.hpp)
   std::optional<int64_t> seed;
   std::string image_init, lidar_init;  ///< "" → the protocol's
   std::filesystem::path data_root;     ///< holds a2d2/ ("" → data/synth, rendered on first use)

@@ -11,6 +11,7 @@
 #include "suite/cli/chain.hpp"
 #include "suite/cli/run.hpp"
 #include "suite/core/error.hpp"
+#include "suite/pretrain/methods/registry.hpp"
 
 namespace clcp::cli {
 namespace fs = std::filesystem;
@@ -81,10 +82,11 @@ bool run_plan_cell(const fs::path& plan_file, int64_t index) {
     // A pretraining link of a chained protocol: its protocol and variant come from its spec.
     const PretrainCellSpec planned = PretrainCellSpec::from_json(cell.spec);
     PretrainOptions po = pretrain_options(o, load_pretrain_protocol(planned.protocol, planned.scale));
-    const json& model = planned.recipe.at("model");
-    po.head = model.at("head").get<std::string>();
-    po.lidar_mode = model.at("lidar").get<std::string>();
-    po.augment = planned.recipe.at("data").at("augment").get<bool>();
+    const auto variant = find_method(planned.method).parse_variant(planned.variant);
+    if (!variant)
+      fail("{}: pretraining cell {} has variant '{}', which method {} does not make; plan the run again",
+           file.string(), index, planned.variant, planned.method);
+    po.set = variant->set;
     po.image_init = planned.image_init;
     po.lidar_init = planned.lidar_init;
     po.seed = planned.seed;

@@ -9,6 +9,7 @@
 #include <system_error>
 
 #include "suite/core/error.hpp"
+#include "suite/core/rng.hpp"
 #include "suite/core/fsio.hpp"
 #include "suite/data/npz.hpp"
 #include "suite/data/split_scan.hpp"
@@ -271,5 +272,16 @@ PairSplit a2d2_split(const A2D2Dataset& d, std::string_view name) {
          "or more pairs", d.root.string(), name, d.pairs.size(), d.val_ratio);
   return s;
 }
+
+std::vector<size_t> derangement(size_t n, uint64_t seed) {
+  if (n < 2) fail("shuffled pairing: {} pair(s) cannot be paired with another frame's cloud; use more data", n);
+  std::vector<size_t> p(n);
+  for (size_t i = 0; i < n; ++i) p[i] = i;
+  Stream s(seed, "a2d2/derangement");
+  for (size_t j = n - 1; j >= 1; --j) std::swap(p[j], p[static_cast<size_t>(s.randint(0, static_cast<int64_t>(j)))]);
+  return p;
+}
+
+void shuffle_pairing(PairSplit& split, uint64_t seed) { split.cloud_of = derangement(split.records.size(), seed); }
 
 }  // namespace clcp

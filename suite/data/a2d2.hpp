@@ -106,9 +106,19 @@ struct PairSplit {
   std::filesystem::path root;
   A2D2Camera camera;
   std::vector<A2D2Pair> records;   ///< in dataset order
+  /// Shuffled pairing (CLCP's negative control): the image of record i is paired with the lidar cloud of record
+  /// cloud_of[i]; empty: every image with its own cloud.
+  std::vector<size_t> cloud_of;
 };
 
 /// dataset's "train" or "val" split; throws UserError for another name or an empty split.
 PairSplit a2d2_split(const A2D2Dataset& dataset, std::string_view name);
+
+/// A derangement of 0 … n−1 (no i maps to itself), seeded: Sattolo's algorithm on the identity with draws from
+/// Stream(seed, "a2d2/derangement") — for j = n−1 … 1: swap(p[j], p[randint(0, j)]) — which gives one n-cycle, so
+/// no fixed point. Throws UserError for n < 2 (a single pair cannot be shuffled).
+std::vector<size_t> derangement(size_t n, uint64_t seed);
+/// Pairs every image of `split` with another record's cloud: cloud_of = derangement(records, seed).
+void shuffle_pairing(PairSplit& split, uint64_t seed);
 
 }  // namespace clcp

@@ -174,7 +174,9 @@ PairSample load_pair_sample(const PairSplit& split, const Undistorter& und, cons
   size_t idx = index % n;
   for (int attempt = 1; attempt <= o.max_tries; ++attempt, idx = (idx + 1) % n) {
     const A2D2Pair& rec = split.records[idx];
-    const LidarCloud cloud = read_lidar_cloud(rec.lidar);
+    // shuffled pairing (PairSplit::cloud_of): another frame's cloud, cropped with this image's box
+    const A2D2Pair& cloud_rec = split.cloud_of.empty() ? rec : split.records[split.cloud_of[idx]];
+    const LidarCloud cloud = read_lidar_cloud(cloud_rec.lidar);
     const CropBox box = draw_crop(cam.width, cam.height, crop, crops);
     const std::vector<int64_t> keep = points_in_crop(cloud, box);
     if (keep.empty()) continue;

@@ -121,8 +121,10 @@ struct PairSample {
   int tries = 1;         ///< records tried (1 = the first had points in its crop)
 };
 
-/// The pipeline above for split.records[index]. Throws UserError (one line, naming the file) for an unreadable or
-/// wrongly sized PNG, a bad npz, or "no lidar point inside any crop after max_tries records".
+/// The pipeline above for split.records[index]. With shuffled pairing (split.cloud_of non-empty) the points come from
+/// the cloud of record cloud_of[i], cropped with record i's box — the image, the crop draws and every cost stay those
+/// of the true pairs. Throws UserError (one line, naming the file) for an unreadable or wrongly sized PNG, a bad npz,
+/// or "no lidar point inside any crop after max_tries records".
 PairSample load_pair_sample(const PairSplit& split, const Undistorter& undistorter, const PairPipelineOptions& options,
                             size_t index, PairMode mode, uint64_t seed, uint64_t epoch, uint64_t position);
 

@@ -6,15 +6,12 @@
 
 #include <nlohmann/json.hpp>
 
-#include "models/clcp/info_nce.hpp"
 #include "models/state_dict.hpp"
 #include "suite/core/error.hpp"
 #include "suite/core/fault.hpp"
 #include "suite/core/fsio.hpp"
 #include "suite/dist/grad_sync.hpp"
-#include "suite/pretrain/distributed.hpp"
 #include "suite/pretrain/pretrain_checkpoint.hpp"
-#include "suite/pretrain/retrieval.hpp"
 
 namespace clcp {
 namespace fs = std::filesystem;
@@ -25,30 +22,13 @@ namespace {
 
 double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
-void validate(const PretrainConfig& c, const PairSource& train, const PairSource& val) {
+void validate(const PretrainConfig& c, int world) {
   if (c.epochs < 1 || c.batch_size < 2)
     fail("pretrain: epochs {} and batch_size {}: expected epochs >= 1 and batch_size >= 2", c.epochs, c.batch_size);
-  if (c.lidar_mode != "trainable" && c.lidar_mode != "frozen")
-    fail("lidar mode \"{}\": expected \"trainable\" or \"frozen\"", c.lidar_mode);
-  if (c.lidar_bn != "train" && c.lidar_bn != "eval") fail("lidar_bn \"{}\": expected \"train\" or \"eval\"", c.lidar_bn);
-  if (train.batches < 1 || !train.batch)
-    fail("pretrain: the train split has fewer pairs than one batch of {} (drop_last would train on nothing); use a "
-         "smaller --scale or batch, or more data", c.batch_size);
-  if (val.batches < 1 || !val.batch)
-    fail("pretrain: the val split has fewer pairs than one batch of {} (drop_last); raise data.val_ratio or lower the "
-         "batch size", c.batch_size);
-  const int world = c.comm ? c.comm->world() : 1;
-  if (world > 1) {
-    negatives_per_query(c.batch_size, world, c.negatives);  // checks the setting
-    if (c.batch_size % world != 0 || c.batch_size / world < 1)
-      fail("pretrain: batch size {} does not split into {} equal per-rank parts; use a number of ranks that divides "
-           "train.batch_size",
-           c.batch_size, world);
-    if (c.negatives == "local" && c.batch_size / world < 2)
-      fail("pretrain: batch size {} over {} ranks leaves 1 pair per rank, so local negatives have none; use fewer "
-           "ranks or --negatives global",
-           c.batch_size, world);
-  }
+  if (world > 1 && (c.batch_size % world != 0 || c.batch_size / world < 1))
+    fail("pretrain: batch size {} does not split into {} equal per-rank parts; use a number of ranks that divides "
+         "train.batch_size",
+         c.batch_size, world);
 }
 
 // Keeps train_log.jsonl / pretrain_log.jsonl lines of epochs ≤ last (a torn last line is dropped too).
@@ -63,13 +43,6 @@ void truncate_log(const fs::path& log, int64_t last) {
     }
   }
   write_atomic(log, kept);
-}
-
-double grad_norm(const std::vector<torch::Tensor>& params) {
-  double sq = 0;
-  for (const auto& p : params)
-    if (p.grad().defined()) sq += p.grad().to(torch::kDouble).pow(2).sum().item<double>();
-  return std::sqrt(sq);
 }
 
 TensorDict adamw_state(torch::optim::AdamW& opt, const std::vector<std::pair<std::string, torch::Tensor>>& named,
@@ -101,7 +74,7 @@ void restore_adamw(torch::optim::AdamW& opt, const std::vector<std::pair<std::st
     restored += 2;
   }
   if (restored != saved.size())
-    fail("{}: holds AdamW state for parameters this run does not train (another --lidar mode?); use the same settings "
+    fail("{}: holds AdamW state for parameters this run does not train (other method settings, e.g. another --lidar mode?); use the same settings "
          "or delete the checkpoints folder to restart", file.string());
 }
 
@@ -137,40 +110,29 @@ void broadcast_adamw(dist::Comm& comm, torch::optim::AdamW& opt,
 
 }  // namespace
 
-PretrainResult pretrain(ClcpModelImpl& model, const PairSource& train, const PairSource& val,
-                        const PretrainConfig& cfg, const fs::path& cell_dir,
+PretrainResult pretrain(PretrainMethod& method, const PretrainConfig& cfg, const fs::path& cell_dir,
                         const std::function<void(const PretrainProgress&)>& progress) {
-  validate(cfg, train, val);
   const auto t_start = Clock::now();
   const fs::path ckpt_dir = cell_dir / "checkpoints";
   const fs::path step_log = cell_dir / "train_log.jsonl", epoch_log = cell_dir / "pretrain_log.jsonl";
   dist::SingleComm single;
   dist::Comm& comm = cfg.comm ? *cfg.comm : single;
   const int world = comm.world(), rank = comm.rank();
+  validate(cfg, world);
   const bool dp = world > 1;
   const bool writer = rank == 0;  // only rank 0 reads checkpoints and writes files
-  if (writer) ensure_writable_dir(cell_dir);
+  torch::nn::Module& model = method.model();
   model.to(cfg.device);
+  method.bind(MethodContext{cfg.device, &comm, cfg.batch_size, cfg.seed});
+  if (method.train_batches() < 1 || method.val_batches() < 1)
+    fail("pretrain: {} train and {} val batches of {}: the method needs at least one of each (drop_last); use a "
+         "smaller --scale or batch, or more data", method.train_batches(), method.val_batches(), cfg.batch_size);
+  if (writer) ensure_writable_dir(cell_dir);
   const std::vector<double> lrs = epoch_learning_rates(cfg.schedule, cfg.epochs);
-  const std::string form = cfg.temperature;
-  torch::Tensor temperature = model.temperature_param();
-  LidarTowerImpl& lidar = *model.point_cloud_encoder;
 
-  // --- parameters: frozen lidar out of the optimiser; clip's logit_scale without weight decay -------------------
-  const bool frozen = cfg.lidar_mode == "frozen";
-  lidar.backbone_frozen = frozen;
-  std::vector<std::pair<std::string, torch::Tensor>> trainable;
-  std::vector<torch::Tensor> decay, no_decay, image_params, lidar_params;
-  for (auto& p : model.named_parameters(true)) {
-    const std::string& k = p.key();
-    const bool backbone = k.rfind("point_cloud_encoder.model.", 0) == 0;
-    p.value().requires_grad_(!(frozen && backbone));
-    if (frozen && backbone) continue;
-    trainable.emplace_back(k, p.value());
-    (form == "clip" && p.value().is_same(temperature) ? no_decay : decay).push_back(p.value());
-    if (k.rfind("image_encoder.", 0) == 0) image_params.push_back(p.value());
-    if (k.rfind("point_cloud_encoder.", 0) == 0) lidar_params.push_back(p.value());
-  }
+  // --- parameters: the method's two groups (its weight decay, and none) ----------------------------------------
+  const MethodParameters params = method.parameters();
+  const auto& trainable = params.named;
   auto options = [&](double wd) {
     return std::make_unique<torch::optim::AdamWOptions>(torch::optim::AdamWOptions(cfg.schedule.lr)
                                                             .betas({cfg.beta1, cfg.beta2})
@@ -179,8 +141,8 @@ PretrainResult pretrain(ClcpModelImpl& model, const PairSource& train, const Pai
                                                             .amsgrad(false));
   };
   std::vector<torch::optim::OptimizerParamGroup> groups;
-  groups.emplace_back(decay, options(cfg.weight_decay));
-  if (!no_decay.empty()) groups.emplace_back(no_decay, options(0.0));
+  groups.emplace_back(params.decay, options(cfg.weight_decay));
+  if (!params.no_decay.empty()) groups.emplace_back(params.no_decay, options(0.0));
   torch::optim::AdamW opt(groups, torch::optim::AdamWOptions(cfg.schedule.lr));
 
   // --- resume ---------------------------------------------------------------------------------------------------
@@ -225,49 +187,22 @@ PretrainResult pretrain(ClcpModelImpl& model, const PairSource& train, const Pai
     return result;
   }
 
-  const int64_t B = cfg.batch_size;
-  const int64_t rows = B / world;  // this rank's pairs per step
+  const int64_t train_batches = method.train_batches();
+  const int64_t rows = cfg.batch_size / world;  // this rank's samples per step
   std::vector<torch::Tensor> trainable_params;
   for (const auto& [k, p] : trainable) trainable_params.push_back(p);
-  auto set_modes = [&](bool training) {
-    model.train(training);
-    if (frozen && cfg.lidar_bn == "eval") lidar.backbone->eval();
-  };
-  int64_t pairs_this_process = 0;
+  int64_t samples_this_process = 0;
   double train_wall = 0;
   for (int64_t epoch = start; epoch < cfg.epochs; ++epoch) {
     const double lr = lrs[epoch];
     for (auto& g : opt.param_groups()) static_cast<torch::optim::AdamWOptions&>(g.options()).lr(lr);
-    set_modes(true);
-    double loss_sum = 0, gn_image = 0, gn_lidar = 0;
-    double t_data = 0, t_image = 0, t_lidar = 0, t_loss = 0, t_backward = 0, t_step = 0;
-    double t_voxelize = 0, t_maps = 0, t_network = 0;
+    method.set_training(true);
+    double loss_sum = 0, t_backward = 0, t_step = 0;
     const auto epoch_t0 = Clock::now();
-    for (int64_t i = 0; i < train.batches; ++i) {
-      auto t = Clock::now();
+    for (int64_t i = 0; i < train_batches; ++i) {
       if (dp) fault_point(fmt::format("pretrain:rank{}:step{}", rank, step));  // the failing-rank tests
-      PairBatch b = train.batch(epoch, i);
-      t_data += since(t);
-      if (b.images.size(0) != rows || static_cast<int64_t>(b.points.size()) != rows)
-        fail("pretrain: batch {} of epoch {} holds {} images and {} clouds, expected {} of each", i, epoch,
-             b.images.size(0), b.points.size(), rows);
-      const auto key_step = static_cast<uint64_t>(step) * static_cast<uint64_t>(world) + static_cast<uint64_t>(rank);
-      lidar.projection->set_dropout_key(DropPathKey{cfg.seed, key_step});
       opt.zero_grad();
-      t = Clock::now();
-      const auto zi = model.image_encoder->forward(b.images.to(cfg.device));
-      t_image += since(t);
-      t = Clock::now();
-      std::vector<torch::Tensor> pts;
-      for (auto& p : b.points) pts.push_back(p.to(cfg.device));
-      const auto zl = lidar.forward(pts);
-      t_lidar += since(t);
-      t_voxelize += lidar.last_timing.voxelize_s;
-      t_maps += lidar.last_timing.maps_s;
-      t_network += lidar.last_timing.network_s;
-      t = Clock::now();
-      const auto loss = dp ? rank_contrastive_loss(comm, zi, zl, logit_scale(temperature, form), cfg.negatives)
-                           : info_nce(zi, zl, logit_scale(temperature, form));
+      const auto loss = method.train_loss(epoch, i, StepKeys{cfg.seed, step, world, rank});
       double loss_v = fault_nan("pretrain:loss") ? std::nan("") : loss.item<double>();
       bool stop_all = false;
       if (dp) {  // the step's loss (mean of the rank terms) and the stop flag, agreed on by every rank
@@ -278,72 +213,60 @@ PretrainResult pretrain(ClcpModelImpl& model, const PairSource& train, const Pai
         loss_v = host[0].item<double>() / world;
         stop_all = host[1].item<double>() > 0;
       }
-      t_loss += since(t);
       if (!std::isfinite(loss_v)) {
         const auto good = find_latest_pretrain_checkpoint(ckpt_dir);
         fail("epoch {} step {}: loss is NaN/Inf; last good epoch checkpoint kept at {}; lower the lr or check the "
              "data", epoch, i, good ? good->weights.string() : std::string("(none written yet)"));
       }
-      t = Clock::now();
+      auto t = Clock::now();
       loss.backward();
       dist::average_gradients(comm, trainable_params);
       t_backward += since(t);
-      gn_image += grad_norm(image_params);
-      gn_lidar += grad_norm(lidar_params);
+      method.after_backward();
       t = Clock::now();
       opt.step();
-      clamp_temperature(temperature, form);
+      method.after_optimizer_step();
       dist::broadcast_buffers(comm, model);  // BatchNorm running statistics: rank 0's
       t_step += since(t);
       ++step;
       loss_sum += loss_v;
-      pairs_this_process += rows;
-      if (writer)
-        append_line(step_log, json{{"epoch", epoch},
-                                 {"step", step},
-                                 {"loss", loss_v},
-                                 {"lr", lr},
-                                 {"temperature", temperature.item<double>()},
-                                 {"tau", effective_tau(temperature, form)},
-                                 {"time_s", since(t_start)}}
-                                .dump());
+      samples_this_process += rows;
+      if (writer) {
+        json line{{"epoch", epoch}, {"step", step}, {"loss", loss_v}, {"lr", lr}};
+        line.update(method.step_record());
+        line["time_s"] = since(t_start);
+        append_line(step_log, line.dump());
+      }
       const double wall = train_wall + since(epoch_t0);
-      const double pps = static_cast<double>(pairs_this_process) / std::max(wall, 1e-9);
-      const int64_t remaining = (cfg.epochs - epoch - 1) * train.batches + (train.batches - i - 1);
-      if (progress) progress({epoch, cfg.epochs, i + 1, train.batches, loss_v, lr, pps, remaining * rows / pps});
+      const double sps = static_cast<double>(samples_this_process) / std::max(wall, 1e-9);
+      const int64_t remaining = (cfg.epochs - epoch - 1) * train_batches + (train_batches - i - 1);
+      if (progress) progress({epoch, cfg.epochs, i + 1, train_batches, loss_v, lr, sps, remaining * rows / sps});
       if (dp ? stop_all : cfg.stop && cfg.stop->load()) {
-        result.pairs_per_s = pps;
+        result.samples_per_s = sps;
         return result;  // the epoch restarts from its beginning on resume
       }
     }
     train_wall += since(epoch_t0);
+    json train_side = method.epoch_record(train_batches);
     if (!writer) {  // validation, checkpoints and logs are rank 0's
       result.epochs_done = epoch + 1;
-      result.pairs_per_s = static_cast<double>(pairs_this_process) / std::max(train_wall, 1e-9);
+      result.samples_per_s = static_cast<double>(samples_this_process) / std::max(train_wall, 1e-9);
       continue;
     }
 
-    // --- validation: loss and retrieval, eval mode, fixed crops -----------------------------------------------
+    // --- validation: the method's own, eval mode, no grad ------------------------------------------------------
     const auto val_t0 = Clock::now();
-    set_modes(false);
-    double val_sum = 0;
-    std::vector<torch::Tensor> vi, vl;
+    method.set_training(false);
+    json val;
     {
       torch::NoGradGuard ng;
-      for (int64_t i = 0; i < val.batches; ++i) {
-        PairBatch b = val.batch(epoch, i);
-        std::vector<torch::Tensor> pts;
-        for (auto& p : b.points) pts.push_back(p.to(cfg.device));
-        const auto zi = model.image_encoder->forward(b.images.to(cfg.device));
-        const auto zl = lidar.forward(pts);
-        val_sum += info_nce(zi, zl, logit_scale(temperature, form)).item<double>();
-        vi.push_back(zi.cpu());
-        vl.push_back(zl.cpu());
-      }
+      val = method.validate(epoch);
     }
-    const RetrievalMetrics ret = retrieval_metrics(torch::cat(vi), torch::cat(vl), cfg.retrieval_ks);
-    const double scale = logit_scale(temperature.detach().to(torch::kDouble), form).item<double>();
-    const auto n = static_cast<double>(train.batches);
+    if (val.contains("collapse")) {  // a method's collapse monitor: stop, keeping the last good epoch
+      const auto good = find_latest_pretrain_checkpoint(ckpt_dir);
+      fail("epoch {}: {}; last good epoch checkpoint kept at {}; lower the lr or change the method's settings", epoch,
+           val["collapse"].get<std::string>(), good ? good->weights.string() : std::string("(none written yet)"));
+    }
 
     // --- checkpoint, export, log ------------------------------------------------------------------------------
     const auto sd = state_dict(model);
@@ -351,41 +274,25 @@ PretrainResult pretrain(ClcpModelImpl& model, const PairSource& train, const Pai
     const TensorDict opt_state = adamw_state(opt, trainable, saved_step);
     save_pretrain_checkpoint(ckpt_dir, epoch, cfg.seed, step, cfg.fingerprint, sd, opt_state, cfg.keep_epochs,
                              cfg.threads);
-    export_image_encoder(cell_dir, epoch, sd, cfg.cell_id, cfg.fingerprint, cfg.keep_epochs);
+    export_image_encoder(cell_dir, epoch, sd, method.image_encoder_prefix(), cfg.cell_id, cfg.fingerprint,
+                         cfg.keep_epochs);
     const double epoch_wall = since(epoch_t0);
-    json record{{"epoch", epoch},
-                     {"lr", lr},
-                     {"steps", step},
-                     {"train_loss", loss_sum / n},
-                     {"val_loss", val_sum / static_cast<double>(val.batches)},
-                     {"chance_loss", std::log(static_cast<double>(B))},
-                     {"temperature", temperature.item<double>()},
-                     {"tau", 1.0 / scale},
-                     {"loss_floor", info_nce_floor(scale, B)},
-                     {"grad_norm", {{"image", gn_image / n}, {"lidar", gn_lidar / n}}},
-                     {"retrieval", ret.to_json()},
-                     {"speed",
-                      {{"pairs_per_s", static_cast<double>(train.batches * B) / std::max(epoch_wall, 1e-9)},
-                       {"time_s", since(t_start)},
-                       {"epoch_s", epoch_wall},
-                       {"data_s", t_data},
-                       {"image_forward_s", t_image},
-                       {"lidar_forward_s", t_lidar},
-                       {"lidar_voxelize_s", t_voxelize},
-                       {"lidar_kernel_maps_s", t_maps},
-                       {"lidar_network_s", t_network},
-                       {"loss_s", t_loss},
-                       {"backward_s", t_backward},
-                       {"optimizer_s", t_step},
-                       {"val_s", since(val_t0)}}}};
-    if (dp) {  // the train loss's own chance level: ln(negatives per query + 1)
-      const int64_t negatives = negatives_per_query(B, world, cfg.negatives);
-      record["negatives_per_query"] = negatives;
-      record["train_chance_loss"] = std::log(static_cast<double>(negatives + 1));
-    }
+    json speed = train_side.contains("speed") ? train_side["speed"] : json::object();
+    train_side.erase("speed");
+    speed[method.sample_unit() + "_per_s"] =
+        static_cast<double>(train_batches * cfg.batch_size) / std::max(epoch_wall, 1e-9);
+    speed["time_s"] = since(t_start);
+    speed["epoch_s"] = epoch_wall;
+    speed["backward_s"] = t_backward;
+    speed["optimizer_s"] = t_step;
+    speed["val_s"] = since(val_t0);
+    json record{{"epoch", epoch}, {"lr", lr}, {"steps", step}, {"train_loss", loss_sum / static_cast<double>(train_batches)}};
+    record.update(val);
+    record.update(train_side);
+    record["speed"] = speed;
     append_line(epoch_log, record.dump());
     result.epochs_done = epoch + 1;
-    result.pairs_per_s = static_cast<double>(pairs_this_process) / std::max(train_wall, 1e-9);
+    result.samples_per_s = static_cast<double>(samples_this_process) / std::max(train_wall, 1e-9);
   }
   if (dp) comm.barrier();  // the other ranks leave once rank 0 has written the last epoch
   result.completed = true;

@@ -110,13 +110,12 @@ fs::path encoder_export_path(const fs::path& bundle_dir, int64_t epoch) {
 }
 
 fs::path export_image_encoder(const fs::path& bundle_dir, int64_t epoch, const TensorDict& model,
-                              const std::string& pretrain_cell, const std::string& fingerprint,
-                              const std::vector<int64_t>& keep_epochs) {
-  static const std::string prefix = "image_encoder.model.";
+                              const std::string& prefix, const std::string& pretrain_cell,
+                              const std::string& fingerprint, const std::vector<int64_t>& keep_epochs) {
   TensorDict vit;
   for (const auto& [k, v] : model)
     if (k.rfind(prefix, 0) == 0) vit[k.substr(prefix.size())] = v;
-  if (vit.empty()) fail("export: the model has no {}* parameters; not a CLCP model", prefix);
+  if (vit.empty()) fail("export: the model has no {}* parameters (the method's image_encoder_prefix())", prefix);
   const fs::path out = encoder_export_path(bundle_dir, epoch);
   save_safetensors(out, vit, {{"format", kEncoderExportFormat},
                               {"epoch", std::to_string(epoch)},

@@ -1,5 +1,5 @@
 // Pretraining checkpoints and exported image encoders in a pretrain cell's bundle (DESIGN.md "Result bundle").
-//   checkpoints/epoch_<NN>.safetensors        the whole CLCP model after 0-based epoch NN, the thesis's Lightning
+//   checkpoints/epoch_<NN>.safetensors        the whole model of the method (CLCP: ClcpModel) after 0-based epoch NN, the thesis's Lightning
 //                                             names (image_encoder.model.*, point_cloud_encoder.model.backbone.*, …,
 //                                             temperature), float32; metadata {"format": "clcp-bench/pretrain/1",
 //                                             "epoch", "seed", "fingerprint", "threads" (LibTorch's thread count;
@@ -58,10 +58,11 @@ LoadedPretrainCheckpoint load_pretrain_checkpoint(const PretrainCheckpoint& file
 
 /// export/image_encoder_epoch<NN>.safetensors under `bundle_dir`.
 std::filesystem::path encoder_export_path(const std::filesystem::path& bundle_dir, int64_t epoch);
-/// Writes the image encoder of `model` (keys image_encoder.model.*, stripped) and prunes older exports not in
-/// keep_epochs. Returns the file. Throws UserError when the model has no image_encoder.model.* keys.
+/// Writes the image encoder of `model` (the keys starting with `prefix`, e.g. "image_encoder.model.", stripped) and
+/// prunes older exports not in keep_epochs. Returns the file. Throws UserError when the model has no such key.
 std::filesystem::path export_image_encoder(const std::filesystem::path& bundle_dir, int64_t epoch,
-                                           const TensorDict& model, const std::string& pretrain_cell,
+                                           const TensorDict& model, const std::string& prefix,
+                                           const std::string& pretrain_cell,
                                            const std::string& fingerprint, const std::vector<int64_t>& keep_epochs);
 
 }  // namespace clcp

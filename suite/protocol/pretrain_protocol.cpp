@@ -30,15 +30,19 @@ std::string protocol_schema(const std::string& name_or_path) {
   return j.is_object() && j.contains("schema") && j["schema"].is_string() ? j["schema"].get<std::string>() : "";
 }
 
-PretrainProtocol load_pretrain_protocol(const std::string& name_or_path, const std::string& scale) {
+PretrainProtocol load_pretrain_protocol(const std::string& name_or_path, const std::string& scale,
+                                        const ProtocolOverrides& overrides) {
   const auto file = protocol_path(name_or_path);
-  return pretrain_protocol_from_json(read_json(file), file, scale);
+  return pretrain_protocol_from_json(read_json(file), file, scale, overrides);
 }
 
-PretrainProtocol pretrain_protocol_from_json(json j, const fs::path& file, const std::string& scale) {
+PretrainProtocol pretrain_protocol_from_json(json j, const fs::path& file, const std::string& scale,
+                                             const ProtocolOverrides& overrides) {
   const std::string where = file.string();
-  const ScaledJson scaled = apply_scale(std::move(j), scale, where);
+  ScaledJson scaled = apply_scale(std::move(j), scale, where);
+  apply_overrides(scaled.merged, overrides, where);
   PretrainProtocol p;
+  p.overrides = overrides;
   p.file = file;
   p.scale = scale;
   p.scale_description = scaled.description;
@@ -50,53 +54,82 @@ PretrainProtocol pretrain_protocol_from_json(json j, const fs::path& file, const
   p.name = r.string("name");
   p.version = r.integer("version");
   p.description = r.string("description");
-  {
+  if (r.has("method")) p.method = r.string("method");
+  if (p.method == "clcp") {
+    {
+      auto d = r.object("data");
+      p.dataset = d.string("dataset");
+      p.val_ratio = d.number("val_ratio");
+      const auto crop = d.integers("crop", 2);
+      p.crop = {crop[0], crop[1]};
+      p.image_size = d.integer("image_size");
+      p.reflectance = d.string("reflectance");
+      const auto m = d.numbers("mean", 3), s = d.numbers("std", 3);
+      p.mean = {m[0], m[1], m[2]};
+      p.std = {s[0], s[1], s[2]};
+      p.augment = d.boolean("augment");
+      if (d.has("pairing")) p.pairing = d.string("pairing");
+      d.finish();
+      expect(p.dataset == "a2d2", where, "data.dataset", "must be \"a2d2\" in schema 1");
+      expect(p.val_ratio >= 0 && p.val_ratio <= 0.5, where, "data.val_ratio", "must be in [0, 0.5]");
+      expect(p.crop[0] >= 16 && p.crop[1] >= 16, where, "data.crop", "must be at least 16x16 pixels");
+      expect(p.image_size == 224, where, "data.image_size", "must be 224 (ViT-S/16)");
+      expect(one_of(p.reflectance, {"raw", "unit"}), where, "data.reflectance", "must be \"raw\" or \"unit\"");
+      expect(one_of(p.pairing, {"true", "shuffled"}), where, "data.pairing", "must be \"true\" or \"shuffled\"");
+    }
+    {
+      auto m = r.object("model");
+      expect(m.string("image_encoder") == "vit_small_patch16_224", where, "model.image_encoder",
+              "must be \"vit_small_patch16_224\"");
+      expect(m.string("lidar_encoder") == "minkunet34_w32", where, "model.lidar_encoder", "must be \"minkunet34_w32\"");
+      p.head = m.string("head");
+      p.embed_dim = m.integer("embed_dim");
+      p.voxel_size = m.number("voxel_size");
+      p.mlp_dropout = m.number("mlp_dropout");
+      p.lidar_mode = m.string("lidar");
+      p.lidar_bn = m.string("lidar_bn");
+      p.temperature = m.string("temperature");
+      p.temperature_init = m.number("temperature_init");
+      m.finish();
+      expect(one_of(p.head, {"linear", "mlp"}), where, "model.head", "must be \"linear\" or \"mlp\"");
+      expect(p.embed_dim == 384, where, "model.embed_dim", "must be 384");
+      expect(p.voxel_size > 0, where, "model.voxel_size", "must be > 0 (metres)");
+      expect(p.mlp_dropout >= 0 && p.mlp_dropout < 1, where, "model.mlp_dropout", "must be in [0, 1)");
+      expect(one_of(p.lidar_mode, {"trainable", "frozen"}), where, "model.lidar", "must be \"trainable\" or \"frozen\"");
+      expect(one_of(p.lidar_bn, {"train", "eval"}), where, "model.lidar_bn", "must be \"train\" or \"eval\"");
+      expect(one_of(p.temperature, {"inv_exp", "clip"}), where, "model.temperature", "must be \"inv_exp\" or \"clip\"");
+      expect(p.temperature_init > 0, where, "model.temperature_init", "must be > 0");
+    }
+    {
+      auto i = r.object("inits");
+      p.image_init = i.string("image");
+      p.lidar_init = i.string("lidar");
+      i.finish();
+    }
+  } else {
+    // An image-only method: the common data keys, the image encoder, one init; its own keys in method_config
+    // (validated by the method, suite/pretrain/methods/registry.hpp).
     auto d = r.object("data");
     p.dataset = d.string("dataset");
     p.val_ratio = d.number("val_ratio");
-    const auto crop = d.integers("crop", 2);
-    p.crop = {crop[0], crop[1]};
     p.image_size = d.integer("image_size");
-    p.reflectance = d.string("reflectance");
     const auto m = d.numbers("mean", 3), s = d.numbers("std", 3);
     p.mean = {m[0], m[1], m[2]};
     p.std = {s[0], s[1], s[2]};
-    p.augment = d.boolean("augment");
     d.finish();
     expect(p.dataset == "a2d2", where, "data.dataset", "must be \"a2d2\" in schema 1");
     expect(p.val_ratio >= 0 && p.val_ratio <= 0.5, where, "data.val_ratio", "must be in [0, 0.5]");
-    expect(p.crop[0] >= 16 && p.crop[1] >= 16, where, "data.crop", "must be at least 16x16 pixels");
     expect(p.image_size == 224, where, "data.image_size", "must be 224 (ViT-S/16)");
-    expect(one_of(p.reflectance, {"raw", "unit"}), where, "data.reflectance", "must be \"raw\" or \"unit\"");
-  }
-  {
-    auto m = r.object("model");
-    expect(m.string("image_encoder") == "vit_small_patch16_224", where, "model.image_encoder",
-            "must be \"vit_small_patch16_224\"");
-    expect(m.string("lidar_encoder") == "minkunet34_w32", where, "model.lidar_encoder", "must be \"minkunet34_w32\"");
-    p.head = m.string("head");
-    p.embed_dim = m.integer("embed_dim");
-    p.voxel_size = m.number("voxel_size");
-    p.mlp_dropout = m.number("mlp_dropout");
-    p.lidar_mode = m.string("lidar");
-    p.lidar_bn = m.string("lidar_bn");
-    p.temperature = m.string("temperature");
-    p.temperature_init = m.number("temperature_init");
-    m.finish();
-    expect(one_of(p.head, {"linear", "mlp"}), where, "model.head", "must be \"linear\" or \"mlp\"");
-    expect(p.embed_dim == 384, where, "model.embed_dim", "must be 384");
-    expect(p.voxel_size > 0, where, "model.voxel_size", "must be > 0 (metres)");
-    expect(p.mlp_dropout >= 0 && p.mlp_dropout < 1, where, "model.mlp_dropout", "must be in [0, 1)");
-    expect(one_of(p.lidar_mode, {"trainable", "frozen"}), where, "model.lidar", "must be \"trainable\" or \"frozen\"");
-    expect(one_of(p.lidar_bn, {"train", "eval"}), where, "model.lidar_bn", "must be \"train\" or \"eval\"");
-    expect(one_of(p.temperature, {"inv_exp", "clip"}), where, "model.temperature", "must be \"inv_exp\" or \"clip\"");
-    expect(p.temperature_init > 0, where, "model.temperature_init", "must be > 0");
-  }
-  {
+    auto mo = r.object("model");
+    expect(mo.string("image_encoder") == "vit_small_patch16_224", where, "model.image_encoder",
+           "must be \"vit_small_patch16_224\"");
+    mo.finish();
     auto i = r.object("inits");
     p.image_init = i.string("image");
-    p.lidar_init = i.string("lidar");
     i.finish();
+    p.lidar_init = "random";
+    p.method_config = r.raw("method_config");
+    expect(p.method_config.is_object(), where, "method_config", "must be an object (the method's own settings)");
   }
   {
     auto o = r.object("optimizer");
@@ -142,12 +175,12 @@ PretrainProtocol pretrain_protocol_from_json(json j, const fs::path& file, const
     expect(p.limit_train_batches >= 0 && p.limit_val_batches >= 0, where, "train.limit_*_batches",
             "must be >= 0 (0 = every batch)");
     expect(p.epochs >= 1, where, "train.epochs", "must be >= 1");
-    expect(p.batch_size >= 2, where, "train.batch_size", "must be >= 2 (InfoNCE needs negatives)");
+    expect(p.batch_size >= 2, where, "train.batch_size", "must be >= 2 (a contrastive loss needs negatives)");
     for (const auto e : p.keep_epochs)
       expect(e >= 0 && e < p.epochs, where, "train.keep_epochs",
               fmt::format("holds epoch {}, outside the protocol's 0-based epochs 0..{}", e, p.epochs - 1));
   }
-  {
+  if (p.method == "clcp") {
     auto q = r.object("retrieval");
     p.retrieval_ks = q.integers("ks");
     q.finish();
@@ -162,7 +195,7 @@ PretrainProtocol pretrain_protocol_from_json(json j, const fs::path& file, const
 }
 
 json PretrainProtocol::recipe_json() const {
-  return json{{"protocol", name},
+  json r{{"protocol", name},
               {"version", version},
               {"scale", scale},
               {"data",
@@ -201,13 +234,24 @@ json PretrainProtocol::recipe_json() const {
                 {"limit_train_batches", limit_train_batches},
                 {"limit_val_batches", limit_val_batches}}},
               {"retrieval", {{"ks", retrieval_ks}}}};
+  if (pairing != "true") r["data"]["pairing"] = pairing;  // absent at its default: older fingerprints stay
+  if (method != "clcp") {  // an image-only method: its own keys replace CLCP's
+    r["method"] = method;
+    r["method_config"] = method_config;
+    r["data"] = {{"dataset", dataset}, {"val_ratio", val_ratio}, {"image_size", image_size}, {"mean", mean},
+                 {"std", std}};
+    r["model"] = {{"image_encoder", "vit_small_patch16_224"}};
+    r.erase("retrieval");
+  }
+  return r;
 }
 
 json PretrainProtocol::to_json() const {
   json j = recipe_json();
+  if (!overrides.empty()) j["set"] = override_strings(overrides);
   j["fingerprint"] = fingerprint();
   j["seeds"] = seeds;
-  j["inits"] = {{"image", image_init}, {"lidar", lidar_init}};
+  j["inits"] = method == "clcp" ? json{{"image", image_init}, {"lidar", lidar_init}} : json{{"image", image_init}};
   j["decisions"] = decisions;
   j["file"] = file.filename().string();
   return j;
@@ -218,8 +262,8 @@ std::string PretrainProtocol::fingerprint() const {
 }
 
 std::string PretrainProtocol::variant_name() const {
-  return fmt::format("b{}-{}{}{}", batch_size, head == "mlp" ? "mlp" : "lin", lidar_mode == "frozen" ? "-fb" : "",
-                     augment ? "-aug" : "");
+  return fmt::format("b{}-{}{}{}{}", batch_size, head == "mlp" ? "mlp" : "lin", lidar_mode == "frozen" ? "-fb" : "",
+                     augment ? "-aug" : "", pairing == "shuffled" ? "-shuf" : "");
 }
 
 }  // namespace clcp

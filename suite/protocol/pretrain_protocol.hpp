@@ -11,12 +11,23 @@
 #include <string>
 #include <vector>
 
+#include "suite/protocol/overrides.hpp"
+
 namespace clcp {
 
 struct PretrainProtocol {
   std::string name, description, scale, scale_description;
   int64_t version = 1;
   std::filesystem::path file;
+  /// The pretraining method (suite/pretrain/methods/registry.hpp). A file without the key is CLCP's (schema 1
+  /// predates methods), and "clcp" stays out of the recipe so that those fingerprints are unchanged; every other
+  /// method is in the recipe.
+  std::string method = "clcp";
+  ProtocolOverrides overrides;  ///< the --set overrides applied (their effect is in the recipe)
+  /// An image-only method's own settings (the protocol's "method_config", in the recipe; the method validates it).
+  /// Such a protocol's data holds dataset, val_ratio, image_size, mean, std; its model the image encoder; its inits
+  /// the image one (lidar_init stays "random"); it has no retrieval section. CLCP's keep the layout below.
+  nlohmann::json method_config = nullptr;
   // data (clcp_reference.md §1.2)
   std::string dataset = "a2d2";
   double val_ratio = 0.15;                   ///< last floor(n·val_ratio) pairs of each scene → val
@@ -25,6 +36,10 @@ struct PretrainProtocol {
   std::string reflectance = "raw";           ///< "raw" (A2D2 0–255, as the thesis) | "unit" (÷255)
   std::array<double, 3> mean{123.675, 116.28, 103.53}, std{58.395, 57.12, 57.375};  ///< RGB, 0–255 scale
   bool augment = false;                      ///< the §1.3 image augmentations on train pairs
+  /// "true" (each image with its own cloud) | "shuffled": each train image with another frame's cloud by a seeded
+  /// derangement (the negative control; val pairs stay true, so retrieval shows what was learnt). Optional in the
+  /// file; in the recipe only when "shuffled", so the fingerprints of files that predate it are unchanged.
+  std::string pairing = "true";
   // model (§1.5–1.7)
   std::string head = "linear";               ///< lidar projection: "linear" | "mlp"
   int64_t embed_dim = 384;
@@ -56,17 +71,19 @@ struct PretrainProtocol {
   nlohmann::json to_json() const;
   /// sha256 of canonical recipe_json(), first 16 hex characters.
   std::string fingerprint() const;
-  /// "b<batch>-<lin|mlp>[-fb][-aug]", the variant's part of an exported encoder's name (e.g. "b256-mlp-fb").
+  /// "b<batch>-<lin|mlp>[-fb][-aug][-shuf]", the variant's part of an exported encoder's name (e.g. "b256-mlp-fb").
   std::string variant_name() const;
 };
 
-/// Loads protocols/NAME.json (or a path) at `scale`. Throws UserError naming the file and key for a wrong schema,
-/// an unknown/missing key, a value of the wrong type or out of range (e.g. keep_epochs beyond epochs).
-PretrainProtocol load_pretrain_protocol(const std::string& name_or_path, const std::string& scale);
+/// Loads protocols/NAME.json (or a path) at `scale`, then applies `overrides` (overrides.hpp). Throws UserError
+/// naming the file and key for a wrong schema, an unknown/missing key, a value of the wrong type or out of range
+/// (e.g. keep_epochs beyond epochs).
+PretrainProtocol load_pretrain_protocol(const std::string& name_or_path, const std::string& scale,
+                                        const ProtocolOverrides& overrides = {});
 /// The same for a protocol already parsed as JSON; `file` is the name shown in errors (the fuzz harness
 /// tests/fuzz/fuzz_protocol.cpp drives it directly).
 PretrainProtocol pretrain_protocol_from_json(nlohmann::json j, const std::filesystem::path& file,
-                                             const std::string& scale);
+                                             const std::string& scale, const ProtocolOverrides& overrides = {});
 
 /// The schema string of a protocol file ("clcp-bench/protocol/1", "clcp-bench/pretrain-protocol/1", …).
 std::string protocol_schema(const std::string& name_or_path);

@@ -17,6 +17,7 @@ PretrainRun read_pretrain_run(const fs::path& dir) {
   const PretrainCellSpec spec = PretrainCellSpec::from_json(read_json(b.spec_path()));
   PretrainRun r;
   r.cell_id = spec.id();
+  r.method = spec.method;
   r.variant = spec.variant;
   r.protocol = spec.protocol;
   r.scale = spec.scale;
@@ -39,13 +40,20 @@ PretrainRun read_pretrain_run(const fs::path& dir) {
       e.train_loss = j.at("train_loss");
       e.val_loss = j.at("val_loss");
       e.chance_loss = j.at("chance_loss");
-      e.tau = j.at("tau");
-      e.loss_floor = j.at("loss_floor");
-      const json& ret = j.at("retrieval");
-      e.r1_image_to_lidar = ret.at("image_to_lidar").at("R@1");
-      e.r1_lidar_to_image = ret.at("lidar_to_image").at("R@1");
-      e.r1_chance = ret.at("chance").at("R@1");
-      e.gallery = ret.at("gallery");
+      if (spec.method == "clcp") {  // CLCP's own diagnostics; other methods' stay in their bundle's log
+        e.tau = j.at("tau");
+        e.loss_floor = j.at("loss_floor");
+        const json& ret = j.at("retrieval");
+        e.r1_image_to_lidar = ret.at("image_to_lidar").at("R@1");
+        e.r1_lidar_to_image = ret.at("lidar_to_image").at("R@1");
+        e.r1_chance = ret.at("chance").at("R@1");
+        e.gallery = ret.at("gallery");
+      } else if (j.contains("diagnostic")) {
+        const json& d = j.at("diagnostic");
+        e.diagnostic = d.at("name");
+        e.diagnostic_value = d.at("value");
+        e.diagnostic_chance = d.at("chance");
+      }
       r.epochs.push_back(e);
     } catch (const json::exception& ex) {
       fail("{}:{}: not a pretraining epoch record ({}); re-run the pretraining cell", (dir / "pretrain_log.jsonl").string(),

@@ -17,9 +17,14 @@ struct PretrainEpoch {
   double lr = 0, train_loss = 0, val_loss = 0, chance_loss = 0, tau = 0, loss_floor = 0;
   double r1_image_to_lidar = 0, r1_lidar_to_image = 0, r1_chance = 0;
   int64_t gallery = 0;
+  /// Another method's own diagnostic (its epoch record's "diagnostic": {"name", "value", "chance"}), e.g. SimCLR's
+  /// positive-pair accuracy; empty name for CLCP.
+  std::string diagnostic;
+  double diagnostic_value = 0, diagnostic_chance = 0;
 };
 
 struct PretrainRun {
+  std::string method = "clcp";  ///< the pretraining method; PretrainEpoch's τ, floor and R@1 are CLCP's only
   std::string cell_id, variant, protocol, scale, fingerprint, state;
   std::string bundle_dir, provenance, command;  ///< command: provenance "rerun"
   std::vector<PretrainEpoch> epochs;

@@ -171,18 +171,21 @@ mstch::map pretraining_ctx(const ReportModel& model, const Fmt& F, const RenderO
   mstch::array runs, figures;
   for (const auto& r : model.pretraining) {
     mstch::array epochs;
+    const bool clcp = r.method == "clcp";  // τ, floor and R@1 are CLCP's; another method has its own table
     for (const auto& e : r.epochs)
       epochs.push_back(mstch::map{{"epoch", std::to_string(e.epoch)},
                                   {"lr", F.esc(fmt::format("{:.3g}", e.lr))},
                                   {"train", F.num(e.train_loss, 3)},
                                   {"val", F.num(e.val_loss, 3)},
                                   {"chance", F.num(e.chance_loss, 3)},
-                                  {"tau", F.num(e.tau, 3)},
-                                  {"floor", F.num(e.loss_floor, 3)},
-                                  {"r1_il", F.num(e.r1_image_to_lidar, 3)},
-                                  {"r1_li", F.num(e.r1_lidar_to_image, 3)},
-                                  {"r1_chance", F.num(e.r1_chance, 3)},
-                                  {"gallery", std::to_string(e.gallery)}});
+                                  {"tau", clcp ? F.num(e.tau, 3) : F.dash()},
+                                  {"floor", clcp ? F.num(e.loss_floor, 3) : F.dash()},
+                                  {"r1_il", clcp ? F.num(e.r1_image_to_lidar, 3) : F.dash()},
+                                  {"r1_li", clcp ? F.num(e.r1_lidar_to_image, 3) : F.dash()},
+                                  {"r1_chance", clcp ? F.num(e.r1_chance, 3) : F.dash()},
+                                  {"gallery", clcp ? std::to_string(e.gallery) : F.dash()},
+                                  {"diagnostic", F.num(e.diagnostic_value, 3)},
+                                  {"diagnostic_chance", F.num(e.diagnostic_chance, 3)}});
     std::string used;
     for (const auto& u : r.used_by) used += (used.empty() ? "" : ", ") + u;
     runs.push_back(mstch::map{{"cell_id", F.esc(r.cell_id)},
@@ -194,10 +197,17 @@ mstch::map pretraining_ctx(const ReportModel& model, const Fmt& F, const RenderO
                               {"provenance", F.esc(path_from(o.out_dir, r.provenance))},
                               {"command", F.esc(r.command)},
                               {"used_by", used.empty() ? F.dash() : F.esc(used)},
+                              {"clcp", clcp},
+                              {"method", F.esc(r.method)},
+                              {"diagnostic_name",
+                               F.esc(r.epochs.empty() || r.epochs.front().diagnostic.empty() ? "diagnostic"
+                                                                                            : r.epochs.front().diagnostic)},
                               {"epochs", epochs}});
   }
   for (const Figure& fig : pretrain_figures(model)) figures.push_back(figure_ctx(fig, F, o));
-  return mstch::map{{"runs", runs}, {"figures", figures}};
+  const bool all_clcp = std::all_of(model.pretraining.begin(), model.pretraining.end(),
+                                    [](const PretrainRun& r) { return r.method == "clcp"; });
+  return mstch::map{{"runs", runs}, {"figures", figures}, {"all_clcp", all_clcp}};
 }
 
 // A paired Δ as "+0.17 [+0.11, +0.22]" (scale: 100 for mIoU fractions → points, 1 for rPD) and its verdict.

@@ -235,17 +235,19 @@ std::vector<Figure> pretrain_figures(const ReportModel& model) {
       const auto x = static_cast<double>(e.epoch);
       tr.x.push_back(x), tr.y.push_back(e.train_loss);
       va.x.push_back(x), va.y.push_back(e.val_loss);
-      t.x.push_back(x), t.y.push_back(e.tau);
-      r.x.push_back(x), r.y.push_back(e.r1_image_to_lidar);
+      if (run.method == "clcp") {  // τ and Recall@1 are CLCP's diagnostics
+        t.x.push_back(x), t.y.push_back(e.tau);
+        r.x.push_back(x), r.y.push_back(e.r1_image_to_lidar);
+      }
       if (&run == &model.pretraining.front()) {
         chance_loss.x.push_back(x), chance_loss.y.push_back(e.chance_loss);
-        chance_r1.x.push_back(x), chance_r1.y.push_back(e.r1_chance);
+        if (run.method == "clcp") chance_r1.x.push_back(x), chance_r1.y.push_back(e.r1_chance);
       }
     }
     loss.series.push_back(tr);
     loss.series.push_back(va);
-    tau.series.push_back(t);
-    recall.series.push_back(r);
+    if (!t.x.empty()) tau.series.push_back(t);
+    if (!r.x.empty()) recall.series.push_back(r);
   }
   loss.series.push_back(chance_loss);
   recall.series.push_back(chance_r1);

@@ -21,6 +21,7 @@ nlohmann::json PretrainCellSpec::to_json() const {
                    {"datasets", datasets},
                    {"recipe", recipe}};
   if (!distributed.is_null()) j["distributed"] = distributed;
+  if (method != "clcp") j["method"] = method;  // CLCP's specs predate methods: their ids stay as they were
   return j;
 }
 
@@ -38,16 +39,18 @@ PretrainCellSpec PretrainCellSpec::from_json(const nlohmann::json& j) {
   c.datasets = j.at("datasets");
   c.recipe = j.value("recipe", nlohmann::json::object());
   if (j.contains("distributed")) c.distributed = j["distributed"];
+  c.method = j.value("method", "clcp");
   return c;
 }
 
 std::string PretrainCellSpec::id() const {
   nlohmann::json key = to_json();
   key.erase("recipe");
-  return fmt::format("clcp-{}.s{}-{}", variant, seed, sha256_hex(canonical_json(key)).substr(0, 12));
+  return fmt::format("{}-{}.s{}-{}", method, variant, seed, sha256_hex(canonical_json(key)).substr(0, 12));
 }
 
-std::string PretrainCellSpec::encoder_name(int64_t epoch) const { return fmt::format("clcp-{}@ep{}", variant, epoch); }
+std::string PretrainCellSpec::encoder_name(int64_t epoch) const { return fmt::format("{}-{}@ep{}", method, variant, epoch);
+}
 
 bool is_pretrain_spec(const nlohmann::json& spec) { return spec.is_object() && spec.value("kind", "") == "pretrain"; }
 

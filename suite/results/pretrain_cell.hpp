@@ -1,4 +1,4 @@
-// A pretraining cell: one CLCP pretraining run (protocol variant × inits × seed), content-addressed like the finetune
+// A pretraining cell: one pretraining run of a method (CLCP, …) (protocol variant × inits × seed), content-addressed like the finetune
 // cells (cell.hpp): its id hashes the protocol fingerprint (which covers the variant: head, lidar mode,
 // augmentation), both inits and their weights' sha256, the seed and the A2D2 manifest hash. Its bundle lives at
 // results/<protocol>/<id>/ and its exported encoders are named by the finetune side as
@@ -12,6 +12,7 @@
 namespace clcp {
 
 struct PretrainCellSpec {
+  std::string method = "clcp";             ///< the pretraining method (in the spec unless "clcp", whose ids predate it)
   std::string protocol, scale, fingerprint;
   std::string variant;                     ///< PretrainProtocol::variant_name(), e.g. "b256-lin-fb"
   std::string image_init, image_init_sha256;  ///< "random" or a ViT-S/16 init; sha256 "" for random
@@ -25,9 +26,9 @@ struct PretrainCellSpec {
 
   nlohmann::json to_json() const;  ///< with "kind": "pretrain"
   static PretrainCellSpec from_json(const nlohmann::json& j);
-  /// "clcp-<variant>.s<seed>-<12 hex of sha256(canonical spec without recipe)>".
+  /// "<method>-<variant>.s<seed>-<12 hex of sha256(canonical spec without recipe)>".
   std::string id() const;
-  /// The name finetune cells use for this cell's encoder after 0-based epoch `epoch`: "clcp-<variant>@ep<NN>".
+  /// The name finetune cells use for this cell's encoder after 0-based epoch `epoch`: "<method>-<variant>@ep<NN>".
   std::string encoder_name(int64_t epoch) const;
 };
 

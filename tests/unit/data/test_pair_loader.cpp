@@ -150,3 +150,42 @@ TEST_CASE("a pair that fails to decode in prefetch surfaces as one line when its
     CHECK_THAT(e.what(), Catch::Contains("A2D2 train split holds 2 pairs, fewer than one batch of 3"));
   }
 }
+
+TEST_CASE("shuffled pairing: a seeded derangement; each image keeps its pixels and crop and gets another frame's points",
+          "[data][a2d2][loader]") {
+  for (size_t n = 2; n <= 40; ++n) {
+    const auto d = derangement(n, 3);
+    std::vector<size_t> sorted = d;
+    std::sort(sorted.begin(), sorted.end());
+    for (size_t i = 0; i < n; ++i) {
+      CHECK(d[i] != i);       // no fixed point
+      CHECK(sorted[i] == i);  // a permutation
+    }
+    CHECK(derangement(n, 3) == d);  // seeded
+  }
+  CHECK(derangement(40, 3) != derangement(40, 4));
+  CHECK_THROWS_AS(derangement(1, 0), UserError);
+
+  TempDir tmp;
+  const PairSplit split = make_split(tmp.path(), 7);
+  PairSplit shuffled = split;
+  shuffle_pairing(shuffled, 11);
+  PairPipelineOptions o;
+  o.crop = 40;
+  o.out_size = 32;
+  const Undistorter und(split.camera);
+  int other_points = 0;
+  for (size_t i = 0; i < split.records.size(); ++i) {
+    const PairSample own = load_pair_sample(split, und, o, i, PairMode::kTrain, 5, 1, i);
+    const PairSample s = load_pair_sample(shuffled, und, o, i, PairMode::kTrain, 5, 1, i);
+    REQUIRE(s.tries == 1);
+    REQUIRE(own.tries == 1);
+    CHECK(s.image.equal(own.image));  // the same pixels and the same crop draws
+    CHECK(s.crop.left == own.crop.left);
+    CHECK(s.crop.top == own.crop.top);
+    const LidarCloud other = read_lidar_cloud(split.records[shuffled.cloud_of[i]].lidar);
+    CHECK(s.points.equal(crop_points(other, points_in_crop(other, s.crop), o.reflectance)));
+    other_points += s.points.size(0) != own.points.size(0);
+  }
+  CHECK(other_points > 0);  // the frames' clouds differ (300 + 13·f points each)
+}

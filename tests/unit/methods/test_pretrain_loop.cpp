@@ -9,6 +9,7 @@
 #include "models/state_dict.hpp"
 #include "suite/core/fsio.hpp"
 #include "suite/core/hash.hpp"
+#include "suite/pretrain/methods/clcp/clcp_method.hpp"
 #include "suite/pretrain/pretrain.hpp"
 #include "suite/pretrain/pretrain_checkpoint.hpp"
 #include "support/python_oracle.hpp"
@@ -35,12 +36,11 @@ PairSource source(uint64_t salt, int64_t batches, bool by_epoch) {
           }};
 }
 
-PretrainConfig config(const std::string& lidar_mode = "trainable") {
+PretrainConfig config() {
   PretrainConfig c;
   c.epochs = 2;
   c.batch_size = 2;
   c.schedule = {1e-4, 1, 1e-6, 1, 2, 1e-5};
-  c.lidar_mode = lidar_mode;
   c.keep_epochs = {0};
   c.seed = 3;
   c.fingerprint = "test";
@@ -52,6 +52,16 @@ ClcpModel fresh_model(const std::string& head = "linear") {
   ClcpModel m(ClcpModelOptions{head});
   m->init_weights(3);
   return m;
+}
+
+// CLCP through the generic loop on the synthetic sources: train 2 batches per epoch, val 1.
+PretrainResult run_clcp(ClcpModel& m, const PretrainConfig& cfg, const fs::path& dir,
+                        const std::string& lidar_mode = "trainable",
+                        const std::function<void(const PretrainProgress&)>& progress = {}) {
+  ClcpMethodOptions o;
+  o.lidar_mode = lidar_mode;
+  ClcpMethod method(*m, source(1, 2, true), source(2, 1, false), o);
+  return pretrain(method, cfg, dir, progress);
 }
 
 // pretrain_log.jsonl without its wall-clock "speed" fields
@@ -73,13 +83,13 @@ TEST_CASE("two pretraining runs give the same epoch metrics and exported encoder
   test::TempDir a, b, c;
   {
     ClcpModel m = fresh_model("mlp");
-    const auto r = pretrain(*m, source(1, 2, true), source(2, 1, false), config(), a.path);
+    const auto r = run_clcp(m, config(), a.path);
     CHECK(r.completed);
     CHECK(r.epochs_done == 2);
   }
   {
     ClcpModel m = fresh_model("mlp");
-    pretrain(*m, source(1, 2, true), source(2, 1, false), config(), b.path);
+    run_clcp(m, config(), b.path);
   }
   const std::string log_a = deterministic_log(a.path);
   CHECK(log_a == deterministic_log(b.path));
@@ -100,7 +110,7 @@ TEST_CASE("two pretraining runs give the same epoch metrics and exported encoder
     auto cfg = config();
     cfg.stop = &stop;
     int steps = 0;
-    const auto r = pretrain(*m, source(1, 2, true), source(2, 1, false), cfg, c.path, [&](const PretrainProgress&) {
+    const auto r = run_clcp(m, cfg, c.path, "trainable", [&](const PretrainProgress&) {
       if (++steps == 3) stop = true;
     });
     CHECK_FALSE(r.completed);
@@ -108,7 +118,7 @@ TEST_CASE("two pretraining runs give the same epoch metrics and exported encoder
   }
   {
     ClcpModel m = fresh_model("mlp");
-    const auto r = pretrain(*m, source(1, 2, true), source(2, 1, false), config(), c.path);
+    const auto r = run_clcp(m, config(), c.path);
     CHECK(r.resumed_from == 0);
     CHECK(r.completed);
   }
@@ -123,9 +133,9 @@ TEST_CASE("a frozen lidar tower gets no gradient and no optimiser state while it
   const auto before = state_dict(*m);
   std::map<std::string, torch::Tensor> copy;
   for (const auto& [k, v] : before) copy[k] = v.clone();
-  auto cfg = config("frozen");
+  auto cfg = config();
   cfg.epochs = 1;
-  pretrain(*m, source(1, 2, true), source(2, 1, false), cfg, dir.path);
+  run_clcp(m, cfg, dir.path, "frozen");
   const auto after = state_dict(*m);
   const std::string kernel = "point_cloud_encoder.model.backbone.encoder.2.1.net.0.kernel";
   const std::string bn = "point_cloud_encoder.model.backbone.conv_input.0.net.1.running_mean";
@@ -152,7 +162,7 @@ TEST_CASE("the exported encoder loads into timm with zero missing keys and equal
   ClcpModel m = fresh_model();
   auto cfg = config();
   cfg.epochs = 1;
-  pretrain(*m, source(1, 2, true), source(2, 1, false), cfg, dir.path);
+  run_clcp(m, cfg, dir.path);
   const auto exported = encoder_export_path(dir.path, 0);
   const auto ck = load_pretrain_checkpoint(*find_latest_pretrain_checkpoint(dir.path / "checkpoints"));
   const auto enc = load_safetensors(exported);
