@@ -8,6 +8,7 @@
 #include "models/import/registry.hpp"
 #include "suite/cli/commands.hpp"
 #include "suite/cli/run.hpp"
+#include "suite/protocol/overrides.hpp"
 #include "suite/cli/threads.hpp"
 #include "suite/core/error.hpp"
 
@@ -56,6 +57,10 @@ void add_run(CLI::App& app) {
   cmd->add_option("--finetune", o->finetune_modes, "finetune mode(s): full, frozen (backbone frozen, 'fb' in the thesis)")
       ->delimiter(',');
   cmd->add_option("--seed", o->seeds, "seed(s), overriding the protocol's")->delimiter(',');
+  auto sets = std::make_shared<std::vector<std::string>>();
+  cmd->add_option("--set", *sets, "override a protocol key: --set KEY=VALUE, KEY dotted (train.max_iters, "
+                                  "train.batch_size), VALUE JSON or a bare word; repeatable; part of the fingerprint")
+      ->take_all();
   cmd->add_option("--data-root", o->data_root,
                   "folder holding cityscapes/ (leftImg8bit, gtFine) and acdc/ (rgb_anon, gt) in their official "
                   "layouts; omitted: the embedded synthetic data in data/synth (rendered on first use)");
@@ -99,13 +104,14 @@ void add_run(CLI::App& app) {
                        ->group(task);
   cmd->add_option("--cell", pa->cell, "run cell i of --plan (what Slurm array task i runs)")->needs(plan_opt)->group(task);
   cmd->add_flag("--report", pa->report, "write the report of every cell of --plan")->needs(plan_opt)->group(task);
-  cmd->callback([cmd, o, so, pa, threads] {
+  cmd->callback([cmd, o, so, pa, threads, sets] {
     o->threads = parse_threads(*threads);
     o->command_line = command_line();
+    for (const auto& kv : *sets) o->set.push_back(parse_override(kv));
     if (!pa->plan.empty()) {
       // Everything comes from the plan: a grid option given as well would be silently ignored, so refuse it.
-      for (const char* flag : {"--protocol", "--scale", "--init", "--finetune", "--seed", "--data-root", "--device",
-                               "--threads", "--out", "--force", "--executor", "--weights-dir"})
+      for (const char* flag : {"--protocol", "--scale", "--init", "--finetune", "--seed", "--set", "--data-root",
+                               "--device", "--threads", "--out", "--force", "--executor", "--weights-dir"})
         if (cmd->count(flag))
           fail("--plan {}: {} cannot be combined with --plan (the plan fixes it); drop it", pa->plan, flag);
       if ((pa->cell >= 0 || cmd->count("--cell")) == pa->report)

@@ -16,6 +16,7 @@
 #include "suite/cli/threads.hpp"
 #include "suite/core/error.hpp"
 #include "suite/core/fsio.hpp"
+#include "suite/core/shell.hpp"
 #include "suite/core/signals.hpp"
 #include "suite/data/a2d2_manifest.hpp"
 #include "suite/data/synth/synth.hpp"
@@ -51,7 +52,7 @@ std::string rerun_command(const PretrainProtocol& p, const PretrainOptions& o, c
                         ? fmt::format("clcp-bench pretrain --protocol {} --scale {} --head {} --lidar {}{}", o.protocol,
                                       p.scale, p.head, p.lidar_mode, p.augment ? " --augment" : "")
                         : fmt::format("clcp-bench pretrain --protocol {} --scale {}", o.protocol, p.scale);
-  for (const auto& kv : override_strings(o.set)) cmd += " --set '" + kv + "'";
+  for (const auto& kv : override_strings(o.set)) cmd += " --set " + shell_word(kv);
   cmd += fmt::format(" --seed {} --init {}", s.seed, s.image_init);
   if (p.method == "clcp" || s.lidar_init != "random") cmd += " --lidar-init " + s.lidar_init;
   cmd += fmt::format(" --threads {}", threads);

@@ -28,6 +28,7 @@ struct RunOptions {
   std::vector<std::string> inits;         ///< overrides the protocol's inits ("random" or a weights file)
   std::vector<std::string> finetune_modes;
   std::vector<int64_t> seeds;
+  ProtocolOverrides set;                  ///< --set KEY=VALUE (suite/protocol/overrides.hpp), in the fingerprint
   std::filesystem::path data_root;        ///< "" → data/synth (generated on first use)
   std::string device = "cpu";
   int threads = 0;                        ///< 0 → "auto": the CPUs this process may use (threads.hpp)

@@ -40,6 +40,7 @@ std::string rerun_command(const Protocol& p, const CellSpec& spec, const RunOpti
   std::string cmd = fmt::format("clcp-bench run --protocol {} --scale {} --init {} --finetune {} --seed {} --threads {}",
                                 shell_word(o.protocol), shell_word(p.scale), shell_word(spec.init),
                                 shell_word(spec.finetune_mode), spec.seed, threads);
+  for (const auto& kv : override_strings(o.set)) cmd += " --set " + shell_word(kv);
   if (!o.data_root.empty()) cmd += " --data-root " + shell_word(o.data_root.string());
   if (const auto& wd = default_weights_lookup().weights_dir; !wd.empty()) cmd += " --weights-dir " + shell_word(wd);
   if (o.device != "cpu") cmd += " --device " + shell_word(o.device);

@@ -40,6 +40,7 @@ RunOptions options_of(const Plan& plan) {
   o.inits = plan.protocol.at("inits").get<std::vector<std::string>>();
   o.finetune_modes = plan.protocol.at("finetune_modes").get<std::vector<std::string>>();
   o.seeds = plan.protocol.at("seeds").get<std::vector<int64_t>>();
+  for (const auto& kv : plan.protocol.value("set", json::array())) o.set.push_back(parse_override(kv.get<std::string>()));
   o.data_root = plan.run.data_root;
   o.device = plan.run.device;
   o.threads = plan.run.threads;

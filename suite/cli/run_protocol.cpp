@@ -29,7 +29,7 @@ PretrainOptions pretrain_options(const RunOptions& o, const PretrainProtocol& p)
 Protocol resolve_protocol(const RunOptions& o) {
   const bool embedded = o.data_root.empty();
   const std::string scale = !o.scale.empty() ? o.scale : (embedded ? "smoke" : "full");
-  Protocol p = load_protocol(o.protocol, scale);
+  Protocol p = load_protocol(o.protocol, scale, o.set);
   if (!o.inits.empty()) p.inits = o.inits;
   if (!o.finetune_modes.empty()) p.finetune_modes = o.finetune_modes;
   if (!o.seeds.empty()) p.seeds = o.seeds;

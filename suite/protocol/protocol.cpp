@@ -68,16 +68,19 @@ void require(bool ok, const std::string& where, const std::string& key, const st
 
 }  // namespace
 
-Protocol load_protocol(const std::string& name_or_path, const std::string& scale) {
+Protocol load_protocol(const std::string& name_or_path, const std::string& scale, const ProtocolOverrides& overrides) {
   const fs::path file = protocol_path(name_or_path);
-  return protocol_from_json(read_json(file), file, scale);
+  return protocol_from_json(read_json(file), file, scale, overrides);
 }
 
-Protocol protocol_from_json(json j, const fs::path& file, const std::string& scale) {
+Protocol protocol_from_json(json j, const fs::path& file, const std::string& scale,
+                            const ProtocolOverrides& overrides) {
   const std::string where = file.string();
-  const ScaledJson scaled = apply_scale(std::move(j), scale, where);
+  ScaledJson scaled = apply_scale(std::move(j), scale, where);
+  apply_overrides(scaled.merged, overrides, where);
   const json& merged = scaled.merged;
   Protocol p;
+  p.overrides = overrides;
   p.scale = scale;
   p.scale_description = scaled.description;
   StrictObject r(merged, where);
@@ -265,6 +268,7 @@ json Protocol::to_json() const {
   j["decisions"] = decisions;
   j["file"] = file.filename().string();
   if (!report.is_null()) j["report"] = report;  // only where set: the plans of other protocols keep their bytes
+  if (!overrides.empty()) j["set"] = override_strings(overrides);  // read back by `run --plan`
   return j;
 }
 

@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "suite/protocol/overrides.hpp"
+
 namespace clcp {
 
 struct PipelineSpec {
@@ -71,6 +73,7 @@ struct Protocol {
   nlohmann::json to_json() const;
   /// sha256 of canonical recipe_json(), first 16 hex characters.
   std::string fingerprint() const;
+  ProtocolOverrides overrides;  ///< the --set overrides applied (their effect is in the recipe; plans list them)
 };
 
 /// Directory holding the protocol files: $CLCP_PROTOCOLS_DIR, else <source>/protocols.
@@ -83,9 +86,12 @@ std::vector<std::string> list_protocols();
 std::vector<std::pair<std::string, std::string>> list_scales(const std::filesystem::path& file);
 /// Loads, merges the scale's overrides, validates strictly. Throws UserError naming the file and key for an unknown
 /// protocol, unknown scale, unknown/missing key or a value of the wrong type or range.
-Protocol load_protocol(const std::string& name_or_path, const std::string& scale);
+/// `overrides` (--set, overrides.hpp) are applied after the scale's and checked the same way.
+Protocol load_protocol(const std::string& name_or_path, const std::string& scale,
+                       const ProtocolOverrides& overrides = {});
 /// The same for a protocol already parsed as JSON; `file` is the name shown in errors and kept in Protocol::file.
 /// (load_protocol = read_json + this; the fuzz harness tests/fuzz/fuzz_protocol.cpp drives it directly.)
-Protocol protocol_from_json(nlohmann::json j, const std::filesystem::path& file, const std::string& scale);
+Protocol protocol_from_json(nlohmann::json j, const std::filesystem::path& file, const std::string& scale,
+                            const ProtocolOverrides& overrides = {});
 
 }  // namespace clcp

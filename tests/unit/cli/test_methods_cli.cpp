@@ -141,6 +141,11 @@ TEST_CASE("methods and overrides refuse bad input in one line", "[cli]") {
   const auto form = run_cli(mc_simclr_args() + " --set train.epochs");
   CHECK(form.exit_code == 2);
   CHECK_THAT(form.output, Catch::Contains("--set train.epochs: expected KEY=VALUE"));
+  // run takes --set too, checked the same way
+  const auto run_typo = run_cli("run --protocol dg_acdc --scale ci --set train.max_iter=3 --data-root " +
+                                mc_a2d2_root().string() + " --out " + (fs::temp_directory_path() / "mc_run").string());
+  CHECK(run_typo.exit_code == 2);
+  CHECK_THAT(run_typo.output, Catch::Contains("--set train.max_iter: unknown key 'train.max_iter' (known there: "));
   // a protocol naming a method this build does not have
   const fs::path dir = fs::temp_directory_path() / "methods_cli_bad";
   fs::create_directories(dir);

@@ -151,7 +151,8 @@ TEST_CASE("a pair that fails to decode in prefetch surfaces as one line when its
   }
 }
 
-TEST_CASE("shuffled pairing: a seeded derangement; each image keeps its pixels and crop and gets another frame's points",
+TEST_CASE("shuffled pairing is a seeded derangement, and each image keeps its pixels and crop and gets another "
+          "frame's points",
           "[data][a2d2][loader]") {
   for (size_t n = 2; n <= 40; ++n) {
     const auto d = derangement(n, 3);

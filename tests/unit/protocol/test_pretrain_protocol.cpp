@@ -9,6 +9,7 @@
 #include "suite/core/fsio.hpp"
 #include "suite/protocol/overrides.hpp"
 #include "suite/protocol/pretrain_protocol.hpp"
+#include "suite/protocol/protocol.hpp"
 #include "support/test_paths.hpp"
 
 namespace fs = std::filesystem;
@@ -76,4 +77,16 @@ TEST_CASE("overrides given with --set win over the scale, are checked as the fil
   // a CLCP key in an image-only protocol is an unknown key
   CHECK_THAT(pp_error([] { load_pretrain_protocol("simclr_a2d2", "ci", {parse_override("model.head=mlp")}); }),
              Catch::Contains("unknown key 'model.head'"));
+}
+
+TEST_CASE("a finetune protocol takes --set overrides too, lists them in its plan record and changes its fingerprint",
+          "[protocol]") {
+  const Protocol base = load_protocol("dg_acdc", "ci");
+  const Protocol more = load_protocol("dg_acdc", "ci", {parse_override("train.max_iters=24")});
+  CHECK(more.max_iters == 24);
+  CHECK(more.fingerprint() != base.fingerprint());
+  CHECK(more.to_json()["set"] == nlohmann::json::array({"train.max_iters=24"}));
+  CHECK_FALSE(base.to_json().contains("set"));
+  CHECK_THAT(pp_error([] { load_protocol("dg_acdc", "ci", {parse_override("train.max_iter=24")}); }),
+             Catch::Contains("--set train.max_iter: unknown key 'train.max_iter' (known there: "));
 }
