@@ -161,7 +161,7 @@ PretrainOptions pretrain_gate_options(const gate::ExactBaseline& b, const GateOp
 fs::path run_pretrain_baseline_cell(const PretrainOptions& po, std::string& error) {
   const PretrainProtocol pp = resolve_pretrain_protocol(po);
   const fs::path data_root = po.data_root;
-  const A2D2Dataset data = read_pretrain_data(pp, data_root);
+  const PretrainData data = read_pretrain_data(pp, data_root);
   const PretrainCellSpec spec = pretrain_cell_spec(pp, po, data);
   try {
     return run_pretrain_cell(pp, po, data, spec);

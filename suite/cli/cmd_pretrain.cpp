@@ -88,8 +88,9 @@ void add_pretrain(CLI::App& app) {
   cmd->add_option("--weights-dir", default_weights_lookup().weights_dir,
                   "folder holding the registry's weight files (default: $CLCP_WEIGHTS_DIR)");
   cmd->add_option("--data-root", o->data_root,
-                  "folder holding a2d2/camera_lidar_semantic/ and a2d2/cams_lidars.json; omitted: the embedded data "
-                  "in data/synth (rendered on first use)");
+                  "folder holding a2d2/camera_lidar_semantic/ and a2d2/cams_lidars.json (or, for a protocol with "
+                  "data.dataset \"images\", any folder of images); omitted: the embedded data in data/synth "
+                  "(rendered on first use)");
   cmd->add_option("--device", o->device, "cpu or cuda")->capture_default_str();
   auto nproc = std::make_shared<int>(0);
   cmd->add_option("--nproc", *nproc, "data-parallel pretraining with N processes on this machine (c10d Gloo on CPU, "
@@ -139,7 +140,7 @@ void add_pretrain(CLI::App& app) {
       if (comm->rank() != 0) spdlog::set_level(spdlog::level::warn);  // rank 0 reports for all
       spdlog::info("pretrain: joined as {} over {}", env.describe(), comm->backend());
     }
-    A2D2Dataset data;
+    PretrainData data;
     // Rank 0 reads (and on first use renders) the data before the others, so they never race on data/synth.
     auto read = [&] { data = read_pretrain_data(p, o->data_root); };
     if (comm) dist::root_first(*comm, "reading the A2D2 data", read); else read();

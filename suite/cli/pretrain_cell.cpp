@@ -109,7 +109,16 @@ PretrainProtocol resolve_pretrain_protocol(const PretrainOptions& o) {
   return p;
 }
 
-A2D2Dataset read_pretrain_data(const PretrainProtocol& p, const fs::path& data_root) {
+PretrainData read_pretrain_data(const PretrainProtocol& p, const fs::path& data_root) {
+  if (p.dataset == "images") {  // an image-only method on a folder of images (suite/data/image_folder.hpp)
+    if (data_root.empty())
+      fail("{}: data.dataset \"images\" reads a folder of images; pass it with --data-root DIR", p.file.string());
+    PretrainData d;
+    d.images = read_image_folder(data_root, p.val_ratio);
+    spdlog::info("data: {} — {} images ({} train, {} val)", d.images->root.string(), d.images->files.size(),
+                 d.images->train.size(), d.images->val.size());
+    return d;
+  }
   fs::path root = data_root;
   if (root.empty()) {
     root = "data/synth";
@@ -133,10 +142,12 @@ A2D2Dataset read_pretrain_data(const PretrainProtocol& p, const fs::path& data_r
   for (const auto& w : d.warnings) spdlog::warn("data: {}", w);
   spdlog::info("data: {} — {} scenes, {} pairs ({} train, {} val), {} files skipped", a2d2.string(), d.scenes.size(),
                d.pairs.size(), d.train.size(), d.val.size(), d.skipped.size());
-  return d;
+  PretrainData out;
+  out.a2d2 = std::move(d);
+  return out;
 }
 
-PretrainCellSpec pretrain_cell_spec(const PretrainProtocol& p, const PretrainOptions& o, const A2D2Dataset& data) {
+PretrainCellSpec pretrain_cell_spec(const PretrainProtocol& p, const PretrainOptions& o, const PretrainData& data) {
   const MethodInfo& method = find_method(p.method);
   const bool lidar_tower = std::find(method.towers.begin(), method.towers.end(), "lidar") != method.towers.end();
   check_encoder_kind(p.image_init, "image", "--init");
@@ -152,7 +163,7 @@ PretrainCellSpec pretrain_cell_spec(const PretrainProtocol& p, const PretrainOpt
   s.lidar_init = p.lidar_init;
   s.lidar_init_sha256 = init_sha256(p.lidar_init);
   s.seed = o.seed.value_or(p.seeds.front());
-  s.datasets = {{"a2d2", a2d2_manifest_hash(data)}};
+  s.datasets = data.manifest_hashes();
   s.recipe = p.recipe_json();
   if (o.world > 1)
     s.distributed = {{"world_size", o.world},
@@ -164,7 +175,7 @@ PretrainCellSpec pretrain_cell_spec(const PretrainProtocol& p, const PretrainOpt
   return s;
 }
 
-fs::path run_pretrain_cell(const PretrainProtocol& p, const PretrainOptions& o, const A2D2Dataset& data,
+fs::path run_pretrain_cell(const PretrainProtocol& p, const PretrainOptions& o, const PretrainData& data,
                            const PretrainCellSpec& spec, dist::Comm* comm) {
   const fs::path dir = o.out / p.name / spec.id();
   Bundle b(dir);

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "suite/data/a2d2.hpp"
+#include "suite/data/pretrain_data.hpp"
 #include "suite/dist/comm.hpp"
 #include "suite/protocol/pretrain_protocol.hpp"
 #include "suite/results/pretrain_cell.hpp"
@@ -38,17 +38,17 @@ struct PretrainOptions {
 PretrainProtocol resolve_pretrain_protocol(const PretrainOptions& o);
 
 /// data_root/a2d2/camera_lidar_semantic (data/synth rendered when data_root is empty and it is missing).
-A2D2Dataset read_pretrain_data(const PretrainProtocol& p, const std::filesystem::path& data_root);
+PretrainData read_pretrain_data(const PretrainProtocol& p, const std::filesystem::path& data_root);
 
 /// The content-addressed spec of the cell (reads the inits' sha256; nothing is trained). With o.world > 1 its
 /// "distributed" record (world size, negatives and negatives per query, rows per rank, gradient and BatchNorm
 /// synchronisation) is part of it and of its id.
-PretrainCellSpec pretrain_cell_spec(const PretrainProtocol& p, const PretrainOptions& o, const A2D2Dataset& data);
+PretrainCellSpec pretrain_cell_spec(const PretrainProtocol& p, const PretrainOptions& o, const PretrainData& data);
 
 /// Runs (or resumes, or skips when done) the cell. Returns its bundle folder. With a `comm` of world W > 1 every rank
 /// calls it together: rank 0 takes the cell's lock, decides run / skip and writes the bundle; the other ranks train
 /// their rows of each batch and write nothing (suite/pretrain/pretrain.hpp).
-std::filesystem::path run_pretrain_cell(const PretrainProtocol& p, const PretrainOptions& o, const A2D2Dataset& data,
+std::filesystem::path run_pretrain_cell(const PretrainProtocol& p, const PretrainOptions& o, const PretrainData& data,
                                         const PretrainCellSpec& spec, dist::Comm* comm = nullptr);
 
 }  // namespace clcp::cli

@@ -44,7 +44,7 @@ struct RunData {
   Split source_train, source_eval, target;
   nlohmann::json manifest_hashes;
   /// Only when the grid has chained inits (chain.hpp): the A2D2 pairs and the pretraining cells, by cell id.
-  std::optional<A2D2Dataset> a2d2;
+  std::optional<PretrainData> pretrain_data;
   std::map<std::string, std::pair<PretrainProtocol, PretrainCellSpec>> pretrain;
 };
 

@@ -92,13 +92,13 @@ bool run_plan_cell(const fs::path& plan_file, int64_t index) {
     po.lidar_init = planned.lidar_init;
     po.seed = planned.seed;
     const PretrainProtocol pp = resolve_pretrain_protocol(po);
-    const A2D2Dataset a2d2 = read_pretrain_data(pp, o.data_root);
-    const PretrainCellSpec spec = pretrain_cell_spec(pp, po, a2d2);
+    const PretrainData pdata = read_pretrain_data(pp, o.data_root);
+    const PretrainCellSpec spec = pretrain_cell_spec(pp, po, pdata);
     if (spec.id() != cell.id)
       fail("{}: pretraining cell {} is listed as {} but the protocol, inits and A2D2 data give {} now; plan the run "
            "again", file.string(), index, cell.id, spec.id());
     install_stop_handler();
-    run_pretrain_cell(pp, po, a2d2, spec);
+    run_pretrain_cell(pp, po, pdata, spec);
     return true;
   }
 

@@ -56,12 +56,12 @@ Plan make_plan(const Protocol& p, const RunOptions& o, RunData& data) {
   std::map<std::string, size_t> pretrain_of_init;
   if (!chained.empty()) {
     // The pretraining cells the chained inits come from (chain.hpp): one per variant, planned before the finetunes.
-    data.a2d2 = read_pretrain_data(chained.front().protocol, o.data_root);
+    data.pretrain_data = read_pretrain_data(chained.front().protocol, o.data_root);
     PretrainOptions po;
     po.protocol = chained.front().protocol.name;
     po.data_root = o.data_root;
     for (const auto& c : chained) {
-      const PretrainCellSpec spec = pretrain_cell_spec(c.protocol, po, *data.a2d2);
+      const PretrainCellSpec spec = pretrain_cell_spec(c.protocol, po, *data.pretrain_data);
       in.init_sha256[c.init] = chained_init_identity(spec, c.epoch);
       if (!data.pretrain.count(spec.id())) {
         data.pretrain.emplace(spec.id(), std::make_pair(c.protocol, spec));
@@ -123,7 +123,7 @@ fs::path run_protocol(const RunOptions& o) {
     try {
       if (plan.cells[i].kind == CellKind::pretrain) {
         const auto& [proto, spec] = data.pretrain.at(plan.cells[i].id);
-        run_pretrain_cell(proto, pretrain_options(o, proto), *data.a2d2, spec);
+        run_pretrain_cell(proto, pretrain_options(o, proto), *data.pretrain_data, spec);
       } else {
         run_cell(p, data, CellSpec::from_json(plan.cells[i].spec), o);  // finished cells stay; the report lists it
       }

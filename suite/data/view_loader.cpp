@@ -13,14 +13,14 @@ namespace clcp {
 
 namespace {
 
-cv::Mat read_rgb_png(const std::filesystem::path& png) {
+cv::Mat read_rgb_image(const std::filesystem::path& file) {
   cv::Mat bgr;
   try {
-    bgr = cv::imread(png.string(), cv::IMREAD_COLOR);
+    bgr = cv::imread(file.string(), cv::IMREAD_COLOR);
   } catch (const cv::Exception&) {
     bgr.release();
   }
-  if (bgr.empty()) fail("{}: PNG does not decode; re-download or regenerate it", png.string());
+  if (bgr.empty()) fail("{}: the image does not decode; re-download or regenerate it", file.string());
   cv::Mat rgb;
   cv::cvtColor(bgr, rgb, cv::COLOR_BGR2RGB);
   return rgb;
@@ -28,10 +28,19 @@ cv::Mat read_rgb_png(const std::filesystem::path& png) {
 
 }  // namespace
 
-ViewLoader::ViewLoader(PairSplit split, ViewOptions views, std::array<float, 3> mean_rgb,
+FrameSplit frames_of(const PairSplit& split) {
+  FrameSplit f;
+  f.name = split.name;
+  f.root = split.root;
+  for (const auto& r : split.records) f.frames.push_back(r.camera);
+  f.camera = split.camera;
+  return f;
+}
+
+ViewLoader::ViewLoader(FrameSplit split, ViewOptions views, std::array<float, 3> mean_rgb,
                        std::array<float, 3> std_rgb, PairMode mode, uint64_t seed, int64_t batch_size, PairRows rows)
     : split_(std::move(split)),
-      undistorter_(split_.camera),
+      undistorter_(split_.camera ? std::optional<Undistorter>(std::in_place, *split_.camera) : std::nullopt),
       views_(views),
       mean_(mean_rgb),
       std_(std_rgb),
@@ -42,16 +51,16 @@ ViewLoader::ViewLoader(PairSplit split, ViewOptions views, std::array<float, 3> 
       rows_(rows.count > 0 ? rows.count : batch_size) {
   if (batch_size < 1 || first_row_ < 0 || first_row_ + rows_ > batch_size)
     throw std::invalid_argument("ViewLoader: batch size and rows out of range");
-  const auto n = static_cast<int64_t>(split_.records.size());
+  const auto n = static_cast<int64_t>(split_.frames.size());
   if (n < batch_size)
-    fail("{}: A2D2 {} split holds {} frames, fewer than one batch of {} (batches drop the remainder); use a smaller "
+    fail("{}: the {} split holds {} frames, fewer than one batch of {} (batches drop the remainder); use a smaller "
          "batch size or more data", split_.root.string(), split_.name, n, batch_size);
   batches_per_epoch_ = n / batch_size;
 }
 
 ViewBatch ViewLoader::batch(uint64_t epoch, int64_t i) const {
   if (i < 0 || i >= batches_per_epoch_) throw std::invalid_argument("ViewLoader: batch index out of range");
-  const size_t n = split_.records.size();
+  const size_t n = split_.frames.size();
   std::vector<size_t> order(n);
   std::iota(order.begin(), order.end(), size_t{0});
   if (mode_ == PairMode::kTrain) {
@@ -69,8 +78,9 @@ ViewBatch ViewLoader::batch(uint64_t epoch, int64_t i) const {
       const auto q = static_cast<uint64_t>(i * batch_size_ + first_row_ + r);
       const size_t record = order[q];
       try {
-        const auto& rec = split_.records[record];
-        const cv::Mat frame = undistorter_.apply(read_rgb_png(rec.camera), rec.camera.string());
+        const auto& file = split_.frames[record];
+        const cv::Mat rgb = read_rgb_image(file);
+        const cv::Mat frame = undistorter_ ? undistorter_->apply(rgb, file.string()) : rgb;
         Stream s = mode_ == PairMode::kTrain ? Stream(seed_, "frames/views", epoch, q)
                                              : Stream(kValViewSeed, "frames/val-views", 0, q);
         const ViewParams pa = draw_view(frame.rows, frame.cols, views_, s);

@@ -1,7 +1,7 @@
-// Batches of two augmented views of camera frames, for the image-only pretraining methods (SimCLR; the Siamese family
-// builds on it): the A2D2 front-centre frames of a PairSplit, undistorted as the pair pipeline does
-// (a2d2_sample.hpp), each turned into two views by two_view.hpp and normalised. Deterministic as PairLoader
-// (pair_loader.hpp):
+// Batches of two augmented views of images, for the image-only pretraining methods (SimCLR; the Siamese family builds
+// on it): the frames of a FrameSplit — the A2D2 front-centre camera frames of a PairSplit, undistorted as the pair
+// pipeline does (a2d2_sample.hpp), or the images of a folder (image_folder.hpp) as they are — each turned into two
+// views by two_view.hpp and normalised. Deterministic as PairLoader (pair_loader.hpp):
 //  - epoch e's order: train = Fisher–Yates from Stream(seed, "frames/order", e); val = 0 … n − 1;
 //  - batch (e, i) holds positions [i·B, (i+1)·B) of that order (batches_per_epoch = n / B, the rest dropped);
 //  - the views of position q: view a, then view b, drawn from Stream(seed, "frames/views", e, q) for train and from
@@ -14,6 +14,9 @@
 
 #include <array>
 #include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "suite/data/a2d2.hpp"
@@ -25,24 +28,34 @@ namespace clcp {
 /// The fixed seed of the val views (any constant independent of the run's seed).
 inline constexpr uint64_t kValViewSeed = 0x76616c7669657773ull;  // "valviews"
 
+/// The images of one split: read as RGB, undistorted with `camera` when it is set.
+struct FrameSplit {
+  std::string name;                          ///< "train" | "val" (for errors)
+  std::filesystem::path root;
+  std::vector<std::filesystem::path> frames;
+  std::optional<A2D2Camera> camera;
+};
+/// The camera frames of an A2D2 split (undistorted with its calibration).
+FrameSplit frames_of(const PairSplit& split);
+
 struct ViewBatch {
   torch::Tensor view_a, view_b;  ///< [b, 3, S, S] float32, normalised RGB
-  std::vector<size_t> indices;   ///< record index (in split.records) of each row
+  std::vector<size_t> indices;   ///< frame index (in split.frames) of each row
 };
 
 class ViewLoader {
  public:
   /// Throws UserError when the split holds fewer frames than one batch ("… holds N frames, fewer than one batch of
   /// B …"), std::invalid_argument for bad counts.
-  ViewLoader(PairSplit split, ViewOptions views, std::array<float, 3> mean_rgb, std::array<float, 3> std_rgb,
+  ViewLoader(FrameSplit split, ViewOptions views, std::array<float, 3> mean_rgb, std::array<float, 3> std_rgb,
              PairMode mode, uint64_t seed, int64_t batch_size, PairRows rows = {});
   int64_t batches_per_epoch() const { return batches_per_epoch_; }
   /// Batch i of epoch `epoch` (its rows). UserError naming the file for a PNG that does not decode.
   ViewBatch batch(uint64_t epoch, int64_t i) const;
 
  private:
-  PairSplit split_;
-  Undistorter undistorter_;
+  FrameSplit split_;
+  std::optional<Undistorter> undistorter_;
   ViewOptions views_;
   std::array<float, 3> mean_, std_;
   PairMode mode_;

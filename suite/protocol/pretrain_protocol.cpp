@@ -117,7 +117,8 @@ PretrainProtocol pretrain_protocol_from_json(json j, const fs::path& file, const
     p.mean = {m[0], m[1], m[2]};
     p.std = {s[0], s[1], s[2]};
     d.finish();
-    expect(p.dataset == "a2d2", where, "data.dataset", "must be \"a2d2\" in schema 1");
+    expect(p.dataset == "a2d2" || p.dataset == "images", where, "data.dataset",
+           "must be \"a2d2\" (the A2D2 camera frames) or \"images\" (a folder of images, --data-root)");
     expect(p.val_ratio >= 0 && p.val_ratio <= 0.5, where, "data.val_ratio", "must be in [0, 0.5]");
     expect(p.image_size == 224, where, "data.image_size", "must be 224 (ViT-S/16)");
     auto mo = r.object("model");

@@ -25,7 +25,8 @@ struct PretrainProtocol {
   std::string method = "clcp";
   ProtocolOverrides overrides;  ///< the --set overrides applied (their effect is in the recipe)
   /// An image-only method's own settings (the protocol's "method_config", in the recipe; the method validates it).
-  /// Such a protocol's data holds dataset, val_ratio, image_size, mean, std; its model the image encoder; its inits
+  /// Such a protocol's data holds dataset ("a2d2": the A2D2 camera frames; "images": a folder of images,
+  /// suite/data/image_folder.hpp), val_ratio, image_size, mean, std; its model the image encoder; its inits
   /// the image one (lidar_init stays "random"); it has no retrieval section. CLCP's keep the layout below.
   nlohmann::json method_config = nullptr;
   // data (clcp_reference.md §1.2)

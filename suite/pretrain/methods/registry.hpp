@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "suite/data/a2d2.hpp"
+#include "suite/data/pretrain_data.hpp"
 #include "suite/pretrain/method.hpp"
 #include "suite/protocol/pretrain_protocol.hpp"
 
@@ -21,7 +21,7 @@ namespace clcp {
 /// What a pretraining cell hands a method so it can build its model and its loaders.
 struct MethodBuild {
   const PretrainProtocol* protocol = nullptr;  ///< resolved at the cell's scale, variant applied
-  const A2D2Dataset* data = nullptr;           ///< the pairs (image-only methods read the camera frames of them)
+  const PretrainData* data = nullptr;          ///< A2D2 pairs, or a folder of images (image-only methods)
   uint64_t seed = 0;
   std::string image_init = "random", lidar_init = "random";  ///< registry names or file:PATH, "random"
   int loader_threads = 1;

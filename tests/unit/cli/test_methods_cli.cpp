@@ -3,6 +3,7 @@
 // reported with the method's own diagnostic, and the bad inputs with their one-line errors.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <fstream>
 
 #include "cli_harness.hpp"
@@ -162,5 +163,37 @@ TEST_CASE("methods and overrides refuse bad input in one line", "[cli]") {
   CHECK(batch.exit_code == 2);
   CHECK_THAT(batch.output, Catch::Contains("--init simclr-b8@ep1: names a batch-8 pretraining, but simclr_a2d2 at "
                                            "scale ci pretrains at batch 4; use simclr-b4 or another scale"));
+  fs::remove_all(dir);
+}
+
+TEST_CASE("simclr pretrains on a folder of images a user names, and a lidar method there is refused", "[cli]") {
+  // 16 camera frames of the A2D2 fixture copied into two folders (no A2D2 layout, no calibration)
+  const fs::path dir = fs::temp_directory_path() / "methods_cli_images";
+  fs::remove_all(dir);
+  std::vector<fs::path> pngs;
+  for (const auto& e : fs::recursive_directory_iterator(mc_a2d2_root() / "a2d2"))
+    if (e.path().extension() == ".png" && e.path().string().find("/camera/") != std::string::npos) pngs.push_back(e.path());
+  std::sort(pngs.begin(), pngs.end());
+  REQUIRE(pngs.size() >= 16);
+  for (size_t i = 0; i < 16; ++i) {
+    const fs::path to = dir / "frames" / (i < 8 ? "drive1" : "drive2") / pngs[i].filename();
+    fs::create_directories(to.parent_path());
+    fs::copy_file(pngs[i], to);
+  }
+  const auto r = run_cli("pretrain --protocol simclr_a2d2 --scale ci --threads 2 --set data.dataset=images "
+                         "--set data.val_ratio=0.25 --data-root " + (dir / "frames").string() + " --out " +
+                         (dir / "out").string());
+  INFO(r.output);
+  REQUIRE(r.exit_code == 0);
+  CHECK_THAT(r.output, Catch::Contains("16 images (12 train, 4 val)"));
+  const fs::path bundle = mc_bundle(dir / "out");
+  const auto spec = read_json(bundle / "spec.json");
+  CHECK(spec["datasets"].contains("images"));
+  CHECK_FALSE(spec["datasets"].contains("a2d2"));
+  CHECK(fs::exists(bundle / "export" / "image_encoder_epoch01.safetensors"));
+  const auto clcp = run_cli("pretrain --scale ci --data-root " + (dir / "frames").string() + " --out " +
+                            (dir / "out").string());
+  CHECK(clcp.exit_code == 2);
+  CHECK_THAT(clcp.output, Catch::Contains("no A2D2 camera_lidar_semantic folder"));
   fs::remove_all(dir);
 }

@@ -8,7 +8,7 @@
 using namespace clcp;
 
 namespace {
-bool same_mat(const cv::Mat& a, const cv::Mat& b) {
+bool tf_same_mat(const cv::Mat& a, const cv::Mat& b) {
   return a.size() == b.size() && a.type() == b.type() && cv::norm(a, b, cv::NORM_INF) == 0;
 }
 }  // namespace
@@ -22,7 +22,7 @@ TEST_CASE("keep-ratio resize leaves Cityscapes unchanged and maps ACDC 1920x1080
 
   cv::Mat cs(1024, 2048, CV_8UC3);
   cv::randu(cs, 0, 256);
-  CHECK(same_mat(resize_keep_ratio(cs, 2048, 1024), cs));
+  CHECK(tf_same_mat(resize_keep_ratio(cs, 2048, 1024), cs));
   cv::Mat acdc(1080, 1920, CV_8UC3, cv::Scalar(1, 2, 3));
   const cv::Mat r = resize_keep_ratio(acdc, 2048, 1024);
   CHECK(r.size() == cv::Size(1820, 1024));
@@ -188,14 +188,14 @@ TEST_CASE("photometric distortion applies the drawn brightness and contrast with
       // (100 + β) clipped and truncated toward zero, e.g. β = −12.7 → 87.
       const int want = int(100.0f + float(d.beta));
       CHECK(img.at<cv::Vec3b>(3, 3) == cv::Vec3b(want, want, want));
-      CHECK(same_mat(img, cv::Mat(8, 8, CV_8UC3, cv::Scalar::all(want))));
+      CHECK(tf_same_mat(img, cv::Mat(8, 8, CV_8UC3, cv::Scalar::all(want))));
       seen_brightness = true;
     } else if (!d.brightness && d.contrast && !d.saturation && !d.hue) {
       const int want = int(std::min(100.0f * float(d.alpha), 255.0f));
       CHECK(img.at<cv::Vec3b>(0, 0) == cv::Vec3b(want, want, want));
       seen_contrast = true;
     } else if (!d.brightness && !d.contrast && !d.saturation && !d.hue) {
-      CHECK(same_mat(img, gray));
+      CHECK(tf_same_mat(img, gray));
       seen_none = true;
     }
   }
@@ -251,13 +251,13 @@ TEST_CASE("the train pipeline is a pure function of seed, iteration and sample i
   o.scale_h = 100;
   o.crop_h = o.crop_w = 64;
   const TrainSample a = apply_train_pipeline(s, o, 1, 2, 3), b = apply_train_pipeline(s, o, 1, 2, 3);
-  CHECK(same_mat(a.image, b.image));
-  CHECK(same_mat(a.label, b.label));
+  CHECK(tf_same_mat(a.image, b.image));
+  CHECK(tf_same_mat(a.label, b.label));
   CHECK(a.crop == b.crop);
   CHECK(a.image.size() == cv::Size(64, 64));
-  CHECK(same_mat(s.image, before));  // input untouched
+  CHECK(tf_same_mat(s.image, before));  // input untouched
   const TrainSample c = apply_train_pipeline(s, o, 1, 2, 4);
-  CHECK_FALSE((same_mat(c.image, a.image) && c.crop == a.crop));
+  CHECK_FALSE((tf_same_mat(c.image, a.image) && c.crop == a.crop));
   // The resize step alone with the same key gives the recorded size.
   Stream rs(1, "resize", 2, 3);
   cv::Mat i = s.image, l = s.label;

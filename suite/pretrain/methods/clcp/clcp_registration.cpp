@@ -47,6 +47,11 @@ class ClcpCellMethod final : public PretrainMethod {
 
 std::unique_ptr<PretrainMethod> build(const MethodBuild& in) {
   const PretrainProtocol& p = *in.protocol;
+  if (!in.data->a2d2)
+    fail("{}: clcp pretrains on camera-lidar pairs, but the data is a folder of images without lidar clouds; point "
+         "--data-root at an A2D2 root (a2d2/camera_lidar_semantic) or use an image-only method (clcp-bench methods)",
+         p.file.string());
+  const A2D2Dataset& data = *in.data->a2d2;
   ClcpModel model(ClcpModelOptions{p.head, p.embed_dim, p.temperature, p.temperature_init, p.voxel_size,
                                    p.mlp_dropout});
   model->init_weights(in.seed);
@@ -71,11 +76,11 @@ std::unique_ptr<PretrainMethod> build(const MethodBuild& in) {
     po.std_rgb[c] = static_cast<float>(p.std[c]);
   }
   const int64_t rows = p.batch_size / in.world;  // rank r decodes only its rows of each batch
-  PairSplit train_split = a2d2_split(*in.data, "train");
+  PairSplit train_split = a2d2_split(data, "train");
   if (p.pairing == "shuffled") shuffle_pairing(train_split, in.seed);  // the negative control; val stays true
   auto train = std::make_shared<PairLoader>(std::move(train_split), po, PairMode::kTrain, in.seed, p.batch_size,
                                             in.loader_threads, 1, PairRows{in.rank * rows, rows});
-  auto val = std::make_shared<PairLoader>(a2d2_split(*in.data, "val"), po, PairMode::kVal, in.seed, p.batch_size,
+  auto val = std::make_shared<PairLoader>(a2d2_split(data, "val"), po, PairMode::kVal, in.seed, p.batch_size,
                                           in.loader_threads, 1);
   auto limited = [](int64_t n, int64_t limit) { return limit > 0 ? std::min(n, limit) : n; };
   PairSource train_src{limited(train->batches_per_epoch(), p.limit_train_batches),

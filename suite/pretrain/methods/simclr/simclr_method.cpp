@@ -212,10 +212,18 @@ std::unique_ptr<PretrainMethod> build(const MethodBuild& in) {
     sd[c] = static_cast<float>(p.std[c]);
   }
   const int64_t rows = p.batch_size / in.world;
-  auto train = std::make_shared<ViewLoader>(a2d2_split(*in.data, "train"), cfg.views, mean, sd, PairMode::kTrain,
-                                            in.seed, p.batch_size, PairRows{in.rank * rows, rows});
-  auto val = std::make_shared<ViewLoader>(a2d2_split(*in.data, "val"), cfg.views, mean, sd, PairMode::kVal, in.seed,
-                                          p.batch_size);
+  // the A2D2 camera frames (undistorted), or a folder of images as they are
+  auto frames = [&](const std::string& name) {
+    if (in.data->a2d2) return frames_of(a2d2_split(*in.data->a2d2, name));
+    FrameSplit f;
+    f.name = name;
+    f.root = in.data->images->root;
+    f.frames = in.data->images->split(name);
+    return f;
+  };
+  auto train = std::make_shared<ViewLoader>(frames("train"), cfg.views, mean, sd, PairMode::kTrain, in.seed,
+                                            p.batch_size, PairRows{in.rank * rows, rows});
+  auto val = std::make_shared<ViewLoader>(frames("val"), cfg.views, mean, sd, PairMode::kVal, in.seed, p.batch_size);
   auto limited = [](int64_t n, int64_t limit) { return limit > 0 ? std::min(n, limit) : n; };
   const int64_t tb = limited(train->batches_per_epoch(), p.limit_train_batches);
   const int64_t vb = limited(val->batches_per_epoch(), p.limit_val_batches);
