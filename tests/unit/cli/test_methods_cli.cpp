@@ -181,7 +181,8 @@ TEST_CASE("simclr pretrains on a folder of images a user names, and a lidar meth
     fs::copy_file(pngs[i], to);
   }
   const auto r = run_cli("pretrain --protocol simclr_a2d2 --scale ci --threads 2 --set data.dataset=images "
-                         "--set data.val_ratio=0.25 --data-root " + (dir / "frames").string() + " --out " +
+                         "--set data.val_ratio=0.25 --set train.epochs=1 --set 'train.keep_epochs=[]' --data-root " +
+                         (dir / "frames").string() + " --out " +
                          (dir / "out").string());
   INFO(r.output);
   REQUIRE(r.exit_code == 0);
@@ -190,7 +191,8 @@ TEST_CASE("simclr pretrains on a folder of images a user names, and a lidar meth
   const auto spec = read_json(bundle / "spec.json");
   CHECK(spec["datasets"].contains("images"));
   CHECK_FALSE(spec["datasets"].contains("a2d2"));
-  CHECK(fs::exists(bundle / "export" / "image_encoder_epoch01.safetensors"));
+  CHECK(fs::exists(bundle / "export" / "image_encoder_epoch00.safetensors"));
+  CHECK(read_json(bundle / "provenance.json")["set"].size() == 4);
   const auto clcp = run_cli("pretrain --scale ci --data-root " + (dir / "frames").string() + " --out " +
                             (dir / "out").string());
   CHECK(clcp.exit_code == 2);

@@ -60,7 +60,7 @@ PretrainResult run_clcp(ClcpModel& m, const PretrainConfig& cfg, const fs::path&
                         const std::function<void(const PretrainProgress&)>& progress = {}) {
   ClcpMethodOptions o;
   o.lidar_mode = lidar_mode;
-  ClcpMethod method(*m, source(1, 2, true), source(2, 1, false), o);
+  ClcpMethod method(m, source(1, 2, true), source(2, 1, false), o);
   return pretrain(method, cfg, dir, progress);
 }
 

@@ -29,8 +29,8 @@ double grad_norm(const std::vector<torch::Tensor>& params) {
 using method_clcp::grad_norm;
 using method_clcp::since;
 
-ClcpMethod::ClcpMethod(ClcpModelImpl& model, PairSource train, PairSource val, ClcpMethodOptions options)
-    : model_(model), train_(std::move(train)), val_(std::move(val)), o_(std::move(options)) {
+ClcpMethod::ClcpMethod(ClcpModel model, PairSource train, PairSource val, ClcpMethodOptions options)
+    : model_(std::move(model)), train_(std::move(train)), val_(std::move(val)), o_(std::move(options)) {
   if (o_.lidar_mode != "trainable" && o_.lidar_mode != "frozen")
     fail("lidar mode \"{}\": expected \"trainable\" or \"frozen\"", o_.lidar_mode);
   if (o_.lidar_bn != "train" && o_.lidar_bn != "eval")
@@ -57,12 +57,12 @@ void ClcpMethod::bind(const MethodContext& ctx) {
 
 MethodParameters ClcpMethod::parameters() {
   const bool frozen = o_.lidar_mode == "frozen";
-  model_.point_cloud_encoder->backbone_frozen = frozen;
-  const torch::Tensor temperature = model_.temperature_param();
+  model_->point_cloud_encoder->backbone_frozen = frozen;
+  const torch::Tensor temperature = model_->temperature_param();
   MethodParameters out;
   image_params_.clear();
   lidar_params_.clear();
-  for (auto& p : model_.named_parameters(true)) {
+  for (auto& p : model_->named_parameters(true)) {
     const std::string& k = p.key();
     const bool backbone = k.rfind("point_cloud_encoder.model.", 0) == 0;
     p.value().requires_grad_(!(frozen && backbone));
@@ -76,8 +76,8 @@ MethodParameters ClcpMethod::parameters() {
 }
 
 void ClcpMethod::set_training(bool training) {
-  model_.train(training);
-  if (o_.lidar_mode == "frozen" && o_.lidar_bn == "eval") model_.point_cloud_encoder->backbone->eval();
+  model_->train(training);
+  if (o_.lidar_mode == "frozen" && o_.lidar_bn == "eval") model_->point_cloud_encoder->backbone->eval();
 }
 
 torch::Tensor ClcpMethod::train_loss(int64_t epoch, int64_t index, const StepKeys& keys) {
@@ -89,10 +89,10 @@ torch::Tensor ClcpMethod::train_loss(int64_t epoch, int64_t index, const StepKey
   if (b.images.size(0) != rows || static_cast<int64_t>(b.points.size()) != rows)
     fail("pretrain: batch {} of epoch {} holds {} images and {} clouds, expected {} of each", index, epoch,
          b.images.size(0), b.points.size(), rows);
-  LidarTowerImpl& lidar = *model_.point_cloud_encoder;
+  LidarTowerImpl& lidar = *model_->point_cloud_encoder;
   lidar.projection->set_dropout_key(DropPathKey{keys.seed, keys.key()});
   t = Clock::now();
-  const auto zi = model_.image_encoder->forward(b.images.to(ctx_.device));
+  const auto zi = model_->image_encoder->forward(b.images.to(ctx_.device));
   t_image_ += since(t);
   t = Clock::now();
   std::vector<torch::Tensor> pts;
@@ -103,7 +103,7 @@ torch::Tensor ClcpMethod::train_loss(int64_t epoch, int64_t index, const StepKey
   t_maps_ += lidar.last_timing.maps_s;
   t_network_ += lidar.last_timing.network_s;
   t = Clock::now();
-  const torch::Tensor scale = logit_scale(model_.temperature_param(), o_.temperature);
+  const torch::Tensor scale = logit_scale(model_->temperature_param(), o_.temperature);
   auto loss = comm.world() > 1 ? rank_contrastive_loss(comm, zi, zl, scale, o_.negatives) : info_nce(zi, zl, scale);
   t_loss_ += since(t);
   return loss;
@@ -115,25 +115,25 @@ void ClcpMethod::after_backward() {
 }
 
 void ClcpMethod::after_optimizer_step() {
-  torch::Tensor temperature = model_.temperature_param();
+  torch::Tensor temperature = model_->temperature_param();
   clamp_temperature(temperature, o_.temperature);
 }
 
 json ClcpMethod::step_record() const {
-  const torch::Tensor temperature = model_.temperature_param();
+  const torch::Tensor temperature = model_->temperature_param();
   return {{"temperature", temperature.item<double>()}, {"tau", effective_tau(temperature, o_.temperature)}};
 }
 
 json ClcpMethod::validate(int64_t epoch) {
-  const torch::Tensor temperature = model_.temperature_param();
-  LidarTowerImpl& lidar = *model_.point_cloud_encoder;
+  const torch::Tensor temperature = model_->temperature_param();
+  LidarTowerImpl& lidar = *model_->point_cloud_encoder;
   double val_sum = 0;
   std::vector<torch::Tensor> vi, vl;
   for (int64_t i = 0; i < val_.batches; ++i) {
     PairBatch b = val_.batch(epoch, i);
     std::vector<torch::Tensor> pts;
     for (auto& p : b.points) pts.push_back(p.to(ctx_.device));
-    const auto zi = model_.image_encoder->forward(b.images.to(ctx_.device));
+    const auto zi = model_->image_encoder->forward(b.images.to(ctx_.device));
     const auto zl = lidar.forward(pts);
     val_sum += info_nce(zi, zl, logit_scale(temperature, o_.temperature)).item<double>();
     vi.push_back(zi.cpu());

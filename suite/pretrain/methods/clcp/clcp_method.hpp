@@ -45,10 +45,11 @@ struct ClcpMethodOptions {
 
 class ClcpMethod final : public PretrainMethod {
  public:
-  /// Throws UserError for a bad lidar mode / BatchNorm mode, or a split with no batch (naming which).
-  ClcpMethod(ClcpModelImpl& model, PairSource train, PairSource val, ClcpMethodOptions options);
+  /// Shares the model (a ModuleHolder); the sources own what they read from. Throws UserError for a bad lidar mode /
+  /// BatchNorm mode, or a split with no batch (naming which).
+  ClcpMethod(ClcpModel model, PairSource train, PairSource val, ClcpMethodOptions options);
 
-  torch::nn::Module& model() override { return model_; }
+  torch::nn::Module& model() override { return *model_; }
   std::string image_encoder_prefix() const override { return "image_encoder.model."; }
   std::string sample_unit() const override { return "pairs"; }
   void bind(const MethodContext& ctx) override;
@@ -64,7 +65,7 @@ class ClcpMethod final : public PretrainMethod {
   nlohmann::json epoch_record(int64_t steps) override;
 
  private:
-  ClcpModelImpl& model_;
+  ClcpModel model_;
   PairSource train_, val_;
   ClcpMethodOptions o_;
   MethodContext ctx_;

@@ -15,36 +15,6 @@
 namespace clcp::method_clcp {  // each method's internals in a namespace of its own (unity batches)
 namespace {
 
-// The method, its model and its loaders in one object, so a cell owns them together.
-class ClcpCellMethod final : public PretrainMethod {
- public:
-  ClcpCellMethod(ClcpModel model, std::shared_ptr<PairLoader> train, std::shared_ptr<PairLoader> val,
-                 PairSource train_src, PairSource val_src, ClcpMethodOptions o)
-      : model_(std::move(model)),
-        train_(std::move(train)),
-        val_(std::move(val)),
-        method_(*model_, std::move(train_src), std::move(val_src), std::move(o)) {}
-  torch::nn::Module& model() override { return method_.model(); }
-  std::string image_encoder_prefix() const override { return method_.image_encoder_prefix(); }
-  std::string sample_unit() const override { return method_.sample_unit(); }
-  void bind(const MethodContext& ctx) override { method_.bind(ctx); }
-  MethodParameters parameters() override { return method_.parameters(); }
-  int64_t train_batches() const override { return method_.train_batches(); }
-  int64_t val_batches() const override { return method_.val_batches(); }
-  void set_training(bool t) override { method_.set_training(t); }
-  torch::Tensor train_loss(int64_t e, int64_t i, const StepKeys& k) override { return method_.train_loss(e, i, k); }
-  void after_backward() override { method_.after_backward(); }
-  void after_optimizer_step() override { method_.after_optimizer_step(); }
-  nlohmann::json step_record() const override { return method_.step_record(); }
-  nlohmann::json validate(int64_t epoch) override { return method_.validate(epoch); }
-  nlohmann::json epoch_record(int64_t steps) override { return method_.epoch_record(steps); }
-
- private:
-  ClcpModel model_;
-  std::shared_ptr<PairLoader> train_, val_;
-  ClcpMethod method_;
-};
-
 std::unique_ptr<PretrainMethod> build(const MethodBuild& in) {
   const PretrainProtocol& p = *in.protocol;
   if (!in.data->a2d2)
@@ -83,18 +53,18 @@ std::unique_ptr<PretrainMethod> build(const MethodBuild& in) {
   auto val = std::make_shared<PairLoader>(a2d2_split(data, "val"), po, PairMode::kVal, in.seed, p.batch_size,
                                           in.loader_threads, 1);
   auto limited = [](int64_t n, int64_t limit) { return limit > 0 ? std::min(n, limit) : n; };
+  // the sources own their loaders (the method lives as long as the cell)
   PairSource train_src{limited(train->batches_per_epoch(), p.limit_train_batches),
-                       [l = train.get()](int64_t e, int64_t i) { return l->batch(static_cast<uint64_t>(e), i); }};
+                       [train](int64_t e, int64_t i) { return train->batch(static_cast<uint64_t>(e), i); }};
   PairSource val_src{limited(val->batches_per_epoch(), p.limit_val_batches),
-                     [l = val.get()](int64_t e, int64_t i) { return l->batch(static_cast<uint64_t>(e), i); }};
+                     [val](int64_t e, int64_t i) { return val->batch(static_cast<uint64_t>(e), i); }};
   ClcpMethodOptions o;
   o.lidar_mode = p.lidar_mode;
   o.lidar_bn = p.lidar_bn;
   o.temperature = p.temperature;
   o.retrieval_ks = p.retrieval_ks;
   o.negatives = in.negatives;
-  return std::make_unique<ClcpCellMethod>(std::move(model), std::move(train), std::move(val), std::move(train_src),
-                                          std::move(val_src), std::move(o));
+  return std::make_unique<ClcpMethod>(std::move(model), std::move(train_src), std::move(val_src), std::move(o));
 }
 
 std::optional<MethodVariant> parse_variant(const std::string& variant) {
