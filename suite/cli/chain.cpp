@@ -62,12 +62,21 @@ std::optional<ChainedInit> parse_chained_init(const std::string& init, const Pro
   o.protocol = p.pretrain.at("protocol").get<std::string>();
   o.scale = p.pretrain.at("scale").get<std::string>();
   o.set = name->variant.set;
+  if (load_pretrain_protocol(o.protocol, o.scale).method != method) {
+    // The protocol binds another method's pretraining (dg_acdc smoke: clcp_a2d2): this init's method pretrains with
+    // its own protocol at that scale (else full). Its cell id, which the finetune cell's covers, names its recipe.
+    const std::string own = name->method->default_protocol;
+    if (own.empty())
+      fail("--init {}: protocol {} chains {} pretraining and method {} names no protocol of its own; bind one in "
+           "the protocol's \"pretrain\" block", init, p.name, o.protocol, method);
+    const auto scales = list_scales(protocol_path(own));
+    const bool has = std::any_of(scales.begin(), scales.end(), [&](const auto& sc) { return sc.first == o.scale; });
+    o.protocol = own;
+    if (!has) o.scale = "full";
+  }
   c.protocol = resolve_pretrain_protocol(o);
   c.epoch = name->epoch;
   const auto& pp = c.protocol;
-  if (pp.method != method)
-    fail("--init {}: names a {} encoder, but protocol {} chains pretraining protocol {} (method {}); run one "
-         "pretraining method per protocol run", init, method, p.name, pp.name, pp.method);
   if (name->variant.batch_size && *name->variant.batch_size != pp.batch_size)
     fail("--init {}: names a batch-{} pretraining, but {} at scale {} pretrains at batch {}; use {}-b{}{} or "
          "another scale", init, *name->variant.batch_size, pp.name, pp.scale, pp.batch_size, method, pp.batch_size,

@@ -29,8 +29,9 @@ struct ChainedInit {
 
 /// The pretraining variant and epoch an init names, or nullopt when it is not a chained name (registry names such as
 /// clcp@ep19 and files are not). `p.pretrain` must be bound (bind_default_pretrain). Throws UserError for a name of
-/// the pattern whose method is not the bound pretraining's, whose batch differs from the pretraining scale's, whose
-/// epoch is beyond its epochs or not kept, or whose variant that protocol does not make.
+/// the pattern whose batch differs from the pretraining scale's, whose epoch is beyond its epochs or not kept, or whose
+/// variant that protocol does not make. When `p.pretrain` binds another method's protocol (dg_acdc smoke binds
+/// clcp_a2d2), the init's method pretrains with its own default protocol at that scale (else full).
 std::optional<ChainedInit> parse_chained_init(const std::string& init, const Protocol& p);
 
 /// When `p` names no pretraining and one of its inits has the chained pattern: binds that method's first protocol
