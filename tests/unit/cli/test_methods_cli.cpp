@@ -10,6 +10,7 @@
 #include "suite/core/fsio.hpp"
 #include "suite/core/hash.hpp"
 #include "support/test_paths.hpp"
+#include "support/pretrain_log.hpp"
 
 using namespace clcp;
 using namespace clcp::test;
@@ -41,17 +42,6 @@ fs::path mc_bundle(const fs::path& out) {
   return {};
 }
 
-std::string mc_log(const fs::path& bundle) {
-  std::ifstream in(bundle / "pretrain_log.jsonl");
-  std::string out;
-  for (std::string line; std::getline(in, line);) {
-    auto j = nlohmann::json::parse(line);
-    j.erase("speed");
-    out += j.dump() + "\n";
-  }
-  return out;
-}
-
 }  // namespace
 
 TEST_CASE("methods lists clcp and simclr with their towers, data, protocols and decisions", "[cli]") {
@@ -81,7 +71,7 @@ TEST_CASE("simclr pretraining: a SIGINT after epoch 0 and the same command again
   const fs::path bundle_a = mc_bundle(a.out);
   REQUIRE(!bundle_a.empty());
   CHECK(bundle_a.filename().string().rfind("simclr-b4.s0-", 0) == 0);
-  const auto first = nlohmann::json::parse(mc_log(bundle_a).substr(0, mc_log(bundle_a).find('\n')));
+  const auto first = nlohmann::json::parse(clcp::test::deterministic_pretrain_log(bundle_a).substr(0, clcp::test::deterministic_pretrain_log(bundle_a).find('\n')));
   CHECK(first["chance_loss"].get<double>() == Approx(std::log(7.0)));  // ln(2B − 1), B = 4
   CHECK(first["positive_pair_chance"].get<double>() == Approx(1.0 / 7));
   CHECK(first["z_std_uniform"].get<double>() == Approx(1 / std::sqrt(32.0)));
@@ -101,7 +91,7 @@ TEST_CASE("simclr pretraining: a SIGINT after epoch 0 and the same command again
   const auto resumed = run_cli(mc_simclr_args() + " --out " + b.string());
   INFO(resumed.output);
   REQUIRE(resumed.exit_code == 0);
-  CHECK(mc_log(bundle_b) == mc_log(bundle_a));
+  CHECK(clcp::test::deterministic_pretrain_log(bundle_b) == clcp::test::deterministic_pretrain_log(bundle_a));
   CHECK(sha256_file(bundle_b / "export" / "image_encoder_epoch01.safetensors") ==
         sha256_file(bundle_a / "export" / "image_encoder_epoch01.safetensors"));
   CHECK(read_file(bundle_b / "metrics.json") == read_file(bundle_a / "metrics.json"));

@@ -13,6 +13,7 @@
 #include "suite/core/fsio.hpp"
 #include "suite/core/hash.hpp"
 #include "support/test_paths.hpp"
+#include "support/pretrain_log.hpp"
 
 using namespace clcp;
 using namespace clcp::test;
@@ -65,17 +66,6 @@ fs::path only_bundle(const fs::path& protocol_dir) {
   return found;
 }
 
-std::string deterministic_log(const fs::path& bundle) {
-  std::ifstream in(bundle / "pretrain_log.jsonl");
-  std::string out;
-  for (std::string line; std::getline(in, line);) {
-    auto j = nlohmann::json::parse(line);
-    j.erase("speed");
-    out += j.dump() + "\n";
-  }
-  return out;
-}
-
 }  // namespace
 
 TEST_CASE("pretrain twice gives the same epochs and encoder, skips a finished cell and resumes after SIGINT", "[cli]") {
@@ -116,7 +106,7 @@ TEST_CASE("pretrain twice gives the same epochs and encoder, skips a finished ce
   INFO(resumed.output);
   REQUIRE(resumed.exit_code == 0);
   const fs::path bundle_b = b / "clcp_a2d2" / bundle_a.filename();
-  CHECK(deterministic_log(bundle_b) == deterministic_log(bundle_a));
+  CHECK(clcp::test::deterministic_pretrain_log(bundle_b) == clcp::test::deterministic_pretrain_log(bundle_a));
   CHECK(sha256_file(bundle_b / "export" / "image_encoder_epoch01.safetensors") == sha256_file(enc));
   fs::remove_all(a);
   fs::remove_all(b);
@@ -284,7 +274,7 @@ TEST_CASE("pretrain --nproc 2 interrupted by SIGINT stops every rank and resumes
   const auto resumed = run_cli(two_rank_args(b, "global"));
   INFO(resumed.output);
   REQUIRE(resumed.exit_code == 0);
-  CHECK(deterministic_log(bundle_b) == deterministic_log(bundle_a));
+  CHECK(clcp::test::deterministic_pretrain_log(bundle_b) == clcp::test::deterministic_pretrain_log(bundle_a));
   CHECK(sha256_file(bundle_b / "export" / "image_encoder_epoch01.safetensors") ==
         sha256_file(bundle_a / "export" / "image_encoder_epoch01.safetensors"));
   fs::remove_all(b);

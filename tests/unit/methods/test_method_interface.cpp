@@ -16,6 +16,7 @@
 #include "suite/pretrain/pretrain.hpp"
 #include "suite/pretrain/pretrain_checkpoint.hpp"
 #include "support/python_oracle.hpp"
+#include "support/pretrain_log.hpp"
 
 using namespace clcp;
 namespace fs = std::filesystem;
@@ -105,17 +106,6 @@ PretrainConfig toy_config() {
   return c;
 }
 
-std::string toy_log(const fs::path& dir) {
-  std::ifstream in(dir / "pretrain_log.jsonl");
-  std::string out;
-  for (std::string line; std::getline(in, line);) {
-    auto j = nlohmann::json::parse(line);
-    j.erase("speed");
-    out += j.dump() + "\n";
-  }
-  return out;
-}
-
 }  // namespace
 
 TEST_CASE("a method defined in a test registers and runs through the generic loop, to the same bytes after a stop",
@@ -144,8 +134,8 @@ TEST_CASE("a method defined in a test registers and runs through the generic loo
     auto m = find_method("toy").build(MethodBuild{});
     pretrain(*m, toy_config(), b.path);
   }
-  const std::string log = toy_log(a.path);
-  CHECK(log == toy_log(b.path));
+  const std::string log = clcp::test::deterministic_pretrain_log(a.path);
+  CHECK(log == clcp::test::deterministic_pretrain_log(b.path));
   const auto first = nlohmann::json::parse(log.substr(0, log.find('\n')));
   CHECK(first["steps"] == 3);
   CHECK(first["steps_seen"] == 3);
@@ -193,7 +183,7 @@ TEST_CASE("a method defined in a test registers and runs through the generic loo
     CHECK(r.resumed_from == 0);
   }
   // (the step log's toy_steps counts this object's steps, so only the epoch log is compared)
-  CHECK(toy_log(c.path) == log);
+  CHECK(clcp::test::deterministic_pretrain_log(c.path) == log);
   CHECK(sha256_file(encoder_export_path(c.path, 2)) == sha256_file(encoder_export_path(a.path, 2)));
 }
 

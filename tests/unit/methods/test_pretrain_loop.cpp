@@ -13,6 +13,7 @@
 #include "suite/pretrain/pretrain.hpp"
 #include "suite/pretrain/pretrain_checkpoint.hpp"
 #include "support/python_oracle.hpp"
+#include "support/pretrain_log.hpp"
 
 using namespace clcp;
 namespace fs = std::filesystem;
@@ -64,18 +65,6 @@ PretrainResult run_clcp(ClcpModel& m, const PretrainConfig& cfg, const fs::path&
   return pretrain(method, cfg, dir, progress);
 }
 
-// pretrain_log.jsonl without its wall-clock "speed" fields
-std::string deterministic_log(const fs::path& dir) {
-  std::ifstream in(dir / "pretrain_log.jsonl");
-  std::string out;
-  for (std::string line; std::getline(in, line);) {
-    auto j = nlohmann::json::parse(line);
-    j.erase("speed");
-    out += j.dump() + "\n";
-  }
-  return out;
-}
-
 }  // namespace
 
 TEST_CASE("two pretraining runs give the same epoch metrics and exported encoders, and a resume mid-epoch too",
@@ -91,8 +80,8 @@ TEST_CASE("two pretraining runs give the same epoch metrics and exported encoder
     ClcpModel m = fresh_model("mlp");
     run_clcp(m, config(), b.path);
   }
-  const std::string log_a = deterministic_log(a.path);
-  CHECK(log_a == deterministic_log(b.path));
+  const std::string log_a = clcp::test::deterministic_pretrain_log(a.path);
+  CHECK(log_a == clcp::test::deterministic_pretrain_log(b.path));
   CHECK(std::count(log_a.begin(), log_a.end(), '\n') == 2);
   CHECK(sha256_file(encoder_export_path(a.path, 1)) == sha256_file(encoder_export_path(b.path, 1)));
   // epoch 0 is kept (keep_epochs), epoch 1 is the newest
@@ -122,7 +111,7 @@ TEST_CASE("two pretraining runs give the same epoch metrics and exported encoder
     CHECK(r.resumed_from == 0);
     CHECK(r.completed);
   }
-  CHECK(deterministic_log(c.path) == log_a);
+  CHECK(clcp::test::deterministic_pretrain_log(c.path) == log_a);
   CHECK(sha256_file(encoder_export_path(c.path, 1)) == sha256_file(encoder_export_path(a.path, 1)));
 }
 
