@@ -10,8 +10,9 @@
 
 #include "models/import/registry.hpp"
 #include "suite/cli/commands.hpp"
-#include "suite/cli/pretrain_cell.hpp"
-#include "suite/cli/threads.hpp"
+#include "suite/cells/pretrain_cell.hpp"
+#include "suite/cells/run.hpp"
+#include "suite/cells/threads.hpp"
 #include "suite/core/error.hpp"
 #include "suite/dist/launch.hpp"
 #include "suite/dist/rank_env.hpp"
@@ -19,6 +20,7 @@
 #include "suite/pretrain/pretrain_checkpoint.hpp"
 
 namespace clcp::cli {
+using cells::PretrainOptions;
 
 namespace {
 
@@ -37,7 +39,8 @@ int launch_ranks(int nproc, int threads_requested) {
     args.push_back(given[i]);
   }
   args.push_back("--threads");
-  args.push_back(std::to_string(threads_requested > 0 ? threads_requested : std::max(1, resolve_threads(0) / nproc)));
+  args.push_back(
+      std::to_string(threads_requested > 0 ? threads_requested : std::max(1, cells::resolve_threads(0) / nproc)));
   std::string tmpl = (std::filesystem::temp_directory_path() / "clcp-dist-XXXXXX").string();
   if (!::mkdtemp(tmpl.data()))
     fail("--nproc {}: could not create the rendezvous folder in {}; set TMPDIR to a writable folder", nproc,
@@ -107,7 +110,7 @@ void add_pretrain(CLI::App& app) {
   cmd->add_flag("--force", o->force, "re-run a finished cell (its bundle is replaced)");
   cmd->add_flag("--wait", o->wait, "when another process is running this cell, wait for it instead of stopping");
   cmd->callback([o, head, lidar, seed, threads, nproc, sets] {
-    o->threads = parse_threads(*threads);
+    o->threads = cells::parse_threads(*threads);
     for (const auto& kv : *sets) o->set.push_back(parse_override(kv));
     o->command_line = command_line();
     if (!head->empty()) o->head = *head;
@@ -117,7 +120,7 @@ void add_pretrain(CLI::App& app) {
       fail("--negatives {}: expected local (per-rank InfoNCE) or global (embeddings gathered from every rank)",
            o->negatives);
     const dist::RankEnv env = dist::rank_env();
-    const PretrainProtocol p = resolve_pretrain_protocol(*o);
+    const PretrainProtocol p = cells::resolve_pretrain_protocol(*o);
     const int world = *nproc > 0 ? *nproc : env.world;
     if (*nproc > 0 && env.distributed())
       fail("--nproc {}: torchrun or srun already started this process as {}; drop --nproc", *nproc, env.describe());
@@ -140,14 +143,13 @@ void add_pretrain(CLI::App& app) {
       if (comm->rank() != 0) spdlog::set_level(spdlog::level::warn);  // rank 0 reports for all
       spdlog::info("pretrain: joined as {} over {}", env.describe(), comm->backend());
     }
-    PretrainData data;
-    // Rank 0 reads (and on first use renders) the data before the others, so they never race on data/synth.
-    auto read = [&] { data = read_pretrain_data(p, o->data_root); };
-    if (comm) dist::root_first(*comm, "reading the A2D2 data", read); else read();
-    const PretrainCellSpec spec = pretrain_cell_spec(p, *o, data);
-    if (comm) dist::require_same_plan(*comm, "fingerprint " + spec.fingerprint + " cell " + spec.id());
-    const auto dir = run_pretrain_cell(p, *o, data, spec, comm.get());
+    cells::PlanContext ctx;
+    ctx.comm = comm.get();
+    const Plan plan = cells::make_pretrain_plan(*o, ctx);
+    cells::dispatch_cell(plan, 0, ctx);
     if (comm && comm->rank() != 0) return;  // rank 0 names the bundle
+    const fs::path dir = plan.bundle_dir(0);
+    const PretrainCellSpec& spec = ctx.data.pretrain.begin()->second.spec;
     for (const auto e : p.keep_epochs)
       spdlog::info("encoder {}: {}", spec.encoder_name(e), encoder_export_path(dir, e).string());
     std::cout << dir.string() << "\n";

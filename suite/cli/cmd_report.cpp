@@ -9,20 +9,10 @@
 #include "suite/core/error.hpp"
 #include "suite/core/fsio.hpp"
 #include "suite/report/render.hpp"
+#include "suite/results/bundle.hpp"
 
 namespace clcp::cli {
 namespace fs = std::filesystem;
-
-std::vector<fs::path> find_bundles(const fs::path& root) {
-  std::vector<fs::path> out;
-  std::error_code ec;
-  if (!fs::exists(root)) return out;
-  if (fs::exists(root / "spec.json")) return {root};
-  for (const auto& e : fs::recursive_directory_iterator(root, ec))
-    if (e.is_regular_file() && e.path().filename() == "spec.json") out.push_back(e.path().parent_path());
-  std::sort(out.begin(), out.end());
-  return out;
-}
 
 void add_report(CLI::App& app) {
   auto* cmd = app.add_subcommand(

@@ -7,12 +7,13 @@
 
 #include "models/import/registry.hpp"
 #include "suite/cli/commands.hpp"
-#include "suite/cli/run.hpp"
+#include "suite/cells/run.hpp"
 #include "suite/protocol/overrides.hpp"
-#include "suite/cli/threads.hpp"
+#include "suite/cells/threads.hpp"
 #include "suite/core/error.hpp"
 
 namespace clcp::cli {
+using cells::RunOptions;
 
 namespace {
 std::string g_command_line = "clcp-bench";
@@ -105,7 +106,7 @@ void add_run(CLI::App& app) {
   cmd->add_option("--cell", pa->cell, "run cell i of --plan (what Slurm array task i runs)")->needs(plan_opt)->group(task);
   cmd->add_flag("--report", pa->report, "write the report of every cell of --plan")->needs(plan_opt)->group(task);
   cmd->callback([cmd, o, so, pa, threads, sets] {
-    o->threads = parse_threads(*threads);
+    o->threads = cells::parse_threads(*threads);
     o->command_line = command_line();
     for (const auto& kv : *sets) o->set.push_back(parse_override(kv));
     if (!pa->plan.empty()) {
@@ -117,21 +118,21 @@ void add_run(CLI::App& app) {
       if ((pa->cell >= 0 || cmd->count("--cell")) == pa->report)
         fail("--plan {}: pass exactly one of --cell INDEX or --report", pa->plan);
       if (pa->report) {
-        std::cout << (report_plan(pa->plan) / "report.md").string() << "\n";
+        std::cout << (cells::report_plan(pa->plan) / "report.md").string() << "\n";
         return;
       }
-      run_plan_cell(pa->plan, pa->cell);
+      cells::run_plan_cell(pa->plan, pa->cell);
       return;
     }
     if (pa->executor == "slurm") {
-      const auto dir = submit_protocol(*o, *so);
+      const auto dir = cells::submit_protocol(*o, *so);
       if (!so->dry_run) std::cout << dir.string() << "\n";
       return;
     }
     for (const char* flag : {"--partition", "--time", "--gpus-per-task", "--cpus-per-task", "--array-limit",
                              "--account", "--signal", "--max-requeues", "--dry-run"})
       if (cmd->count(flag)) fail("{} is an option of --executor slurm; add --executor slurm or drop it", flag);
-    const auto report = run_protocol(*o);
+    const auto report = cells::run_protocol(*o);
     spdlog::info("report: {}", (report / "report.html").string());
     std::cout << (report / "report.md").string() << "\n";
   });

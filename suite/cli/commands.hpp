@@ -1,4 +1,5 @@
-// Each verb of clcp-bench registers itself on the CLI11 app. The CLI is the only place that knows every stage.
+// Each verb of clcp-bench registers itself on the CLI11 app and maps its flags to suite/cells, which knows every
+// stage; the CLI holds no orchestration.
 #pragma once
 #include <CLI/CLI.hpp>
 #include <filesystem>
@@ -26,12 +27,14 @@ void add_methods(CLI::App& app);    // methods   — the registered pretraining 
 void add_gate(CLI::App& app);       // gate      — regression gate: exact tier and statistical tier
 void add_status(CLI::App& app);     // status    — every planned cell: done, running, interrupted, failed, never run
 
+/// Parses argv (argv[0] = the program) and runs the verb: every error becomes one line on stderr and an exit code
+/// (0 done, 1 a gate regression, 2 usage or input error, 3 internal error, 128 + signal when stopped).
+int run_cli(int argc, char** argv);
+
 /// Thrown by a verb to end with this exit code after it printed its result (gate: 1 = regression).
 struct Exit {
   int code;
 };
 
-/// Result bundle folders (with spec.json) at or below `root`, sorted.
-std::vector<std::filesystem::path> find_bundles(const std::filesystem::path& root);
 
 }  // namespace clcp::cli

@@ -6,7 +6,7 @@
 namespace clcp {
 
 std::vector<ImageEvidence> evaluate_split(const LogitsFn& logits_fn, const Split& split, const SampleLoader& load,
-                                          const EvalOptions& opts, const ProgressFn& progress) {
+                                          const EvalOptions& opts, const EvalProgressFn& progress) {
   torch::NoGradGuard no_grad;
   std::vector<ImageEvidence> out;
   out.reserve(split.records.size());

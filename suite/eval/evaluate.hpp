@@ -23,13 +23,13 @@ struct EvalOptions {
 };
 
 /// Called after each image: (images done, images total).
-using ProgressFn = std::function<void(size_t done, size_t total)>;
+using EvalProgressFn = std::function<void(size_t done, size_t total)>;
 /// Loads split.records[i] (BGR uint8 image, uint8 trainId label at the image's original size).
 using SampleLoader = std::function<LoadedSample(size_t index)>;
 
 /// Evidence for every record of `split`, in split order, with id/dataset/condition from the record and split.
 /// Throws UserError naming the label file if a label's size differs from its image's or it is not 8-bit gray.
 std::vector<ImageEvidence> evaluate_split(const LogitsFn& logits_fn, const Split& split, const SampleLoader& load,
-                                          const EvalOptions& opts, const ProgressFn& progress = {});
+                                          const EvalOptions& opts, const EvalProgressFn& progress = {});
 
 }  // namespace clcp

@@ -78,8 +78,10 @@ class PretrainMethod {
   /// Deterministic scalars added to this step's train_log.jsonl line (e.g. the temperature).
   virtual nlohmann::json step_record() const { return nlohmann::json::object(); }
 
-  /// Rank 0, eval mode, no grad: the epoch's validation — "val_loss" and the method's own diagnostics. A record
-  /// with "collapse" (a one-line description) stops the run before this epoch is checkpointed.
+  /// Rank 0, eval mode, no grad: the epoch's validation — "val_loss" (required), "chance_loss" (optional: the loss
+  /// of an uninformed model, drawn as the report's chance line), "diagnostic" {name, value, chance} (optional: the
+  /// report's column) and the method's own keys. A record with "collapse" (a one-line description) stops the run
+  /// before this epoch is checkpointed.
   virtual nlohmann::json validate(int64_t epoch) = 0;
   /// Rank 0: the epoch's train-side scalars (means over its `steps` steps, e.g. gradient norms) and, under "speed",
   /// its wall-clock split (data, forward parts, loss); resets the method's per-epoch accumulators. Every rank calls it.

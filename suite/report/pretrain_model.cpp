@@ -1,6 +1,7 @@
 #include "suite/report/pretrain_model.hpp"
 
 #include <fstream>
+#include <limits>
 #include <regex>
 
 #include "suite/core/error.hpp"
@@ -39,7 +40,8 @@ PretrainRun read_pretrain_run(const fs::path& dir) {
       e.lr = j.at("lr");
       e.train_loss = j.at("train_loss");
       e.val_loss = j.at("val_loss");
-      e.chance_loss = j.at("chance_loss");
+      // optional: a method without a chance level of its loss shows "n/a" and no chance line
+      e.chance_loss = j.value("chance_loss", std::numeric_limits<double>::quiet_NaN());
       if (spec.method == "clcp") {  // CLCP's own diagnostics; other methods' stay in their bundle's log
         e.tau = j.at("tau");
         e.loss_floor = j.at("loss_floor");

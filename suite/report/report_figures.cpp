@@ -240,7 +240,7 @@ std::vector<Figure> pretrain_figures(const ReportModel& model) {
         r.x.push_back(x), r.y.push_back(e.r1_image_to_lidar);
       }
       if (&run == &model.pretraining.front()) {
-        chance_loss.x.push_back(x), chance_loss.y.push_back(e.chance_loss);
+        if (std::isfinite(e.chance_loss)) chance_loss.x.push_back(x), chance_loss.y.push_back(e.chance_loss);
         if (run.method == "clcp") chance_r1.x.push_back(x), chance_r1.y.push_back(e.r1_chance);
       }
     }
@@ -249,7 +249,7 @@ std::vector<Figure> pretrain_figures(const ReportModel& model) {
     if (!t.x.empty()) tau.series.push_back(t);
     if (!r.x.empty()) recall.series.push_back(r);
   }
-  loss.series.push_back(chance_loss);
+  if (!chance_loss.x.empty()) loss.series.push_back(chance_loss);
   recall.series.push_back(chance_r1);
   recall.ymin = 0;
   return {loss, tau, recall};

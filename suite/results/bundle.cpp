@@ -1,5 +1,7 @@
 #include "suite/results/bundle.hpp"
 
+#include <algorithm>
+
 #include "suite/core/error.hpp"
 #include "suite/core/fsio.hpp"
 #include "suite/results/integrity.hpp"
@@ -10,16 +12,29 @@
 namespace clcp {
 namespace fs = std::filesystem;
 
+std::vector<fs::path> find_bundles(const fs::path& root) {
+  std::vector<fs::path> out;
+  std::error_code ec;
+  if (!fs::exists(root)) return out;
+  if (fs::exists(root / "spec.json")) return {root};
+  for (const auto& e : fs::recursive_directory_iterator(root, ec))
+    if (e.is_regular_file() && e.path().filename() == "spec.json") out.push_back(e.path().parent_path());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
 Bundle Bundle::for_cell(const fs::path& results_root, const CellSpec& spec) {
   return Bundle(results_root / spec.protocol / spec.id());
 }
 
-void Bundle::write_spec(const CellSpec& spec) const {
+nlohmann::json Bundle::spec_record(const CellSpec& spec) {
   auto j = spec.to_json();
   j["schema"] = kBundleSchema;
   j["cell_id"] = spec.id();
-  write_json_atomic(spec_path(), j);
+  return j;
 }
+
+void Bundle::write_spec(const CellSpec& spec) const { write_json_atomic(spec_path(), spec_record(spec)); }
 
 void Bundle::write_provenance(const nlohmann::json& provenance) const {
   auto j = provenance;

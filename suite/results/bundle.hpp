@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "suite/results/cell.hpp"
 
@@ -36,6 +37,8 @@ class Bundle {
   std::filesystem::path checkpoints_dir() const { return dir_ / "checkpoints"; }
   std::filesystem::path evidence_path(const std::string& name) const { return dir_ / "evidence" / (name + ".jsonl"); }
 
+  /// spec.json of a finetune cell: CellSpec::to_json() with the bundle schema and the cell id.
+  static nlohmann::json spec_record(const CellSpec& spec);
   void write_spec(const CellSpec& spec) const;
   void write_provenance(const nlohmann::json& provenance) const;
   void write_metrics(const nlohmann::json& metrics) const;
@@ -53,5 +56,8 @@ class Bundle {
  private:
   std::filesystem::path dir_;
 };
+
+/// Result bundle folders (with spec.json) at or below `root`, sorted; none when it does not exist.
+std::vector<std::filesystem::path> find_bundles(const std::filesystem::path& root);
 
 }  // namespace clcp

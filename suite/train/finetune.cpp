@@ -16,7 +16,7 @@
 namespace clcp {
 namespace fs = std::filesystem;
 
-ProgressFn progress_printer(ProgressLine& line) {
+TrainProgressFn progress_printer(ProgressLine& line) {
   return [&line](const TrainProgress& p) {
     line.update(p.iter, {{"loss", fmt::format("{:.3f}", p.loss)}, {"lr", fmt::format("{:.1e}", p.lr)}},
                 p.images_per_s, p.eta_s);
@@ -59,7 +59,7 @@ void truncate_log(const fs::path& log, int64_t last_iter) {
 }  // namespace
 
 FinetuneResult finetune(const TrainableModel& model, const BatchFn& next_batch, const FinetuneConfig& cfg,
-                        const fs::path& cell_dir, const ProgressFn& progress) {
+                        const fs::path& cell_dir, const TrainProgressFn& progress) {
   validate(cfg, model);
   using Clock = std::chrono::steady_clock;
   const auto t_start = Clock::now();

@@ -66,11 +66,11 @@ struct TrainProgress {
   double images_per_s;
   double eta_s;
 };
-using ProgressFn = std::function<void(const TrainProgress&)>;
+using TrainProgressFn = std::function<void(const TrainProgress&)>;
 
-/// A ProgressFn that shows "finetune 120/500 | loss 1.234 | lr 9.1e-03 | 6.1 img/s | ETA 1m02s" on `line`.
+/// A TrainProgressFn that shows "finetune 120/500 | loss 1.234 | lr 9.1e-03 | 6.1 img/s | ETA 1m02s" on `line`.
 /// `line` must outlive the returned function.
-ProgressFn progress_printer(ProgressLine& line);
+TrainProgressFn progress_printer(ProgressLine& line);
 
 struct FinetuneResult {
   int64_t iterations_done = 0;        ///< completed iterations (== max_iters when completed)
@@ -92,6 +92,6 @@ struct FinetuneResult {
 /// Errors (UserError): bad config; a checkpoint of another seed or thread count; non-finite loss — "iteration N: loss is NaN/Inf; last
 /// good checkpoint kept at <path>; lower the lr or check the labels" (nothing is saved from the bad state).
 FinetuneResult finetune(const TrainableModel& model, const BatchFn& next_batch, const FinetuneConfig& cfg,
-                        const std::filesystem::path& cell_dir, const ProgressFn& progress = {});
+                        const std::filesystem::path& cell_dir, const TrainProgressFn& progress = {});
 
 }  // namespace clcp

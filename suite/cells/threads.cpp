@@ -1,4 +1,4 @@
-#include "suite/cli/threads.hpp"
+#include "suite/cells/threads.hpp"
 
 #include <sched.h>
 
@@ -8,7 +8,7 @@
 
 #include "suite/core/error.hpp"
 
-namespace clcp::cli {
+namespace clcp::cells {
 
 int parse_threads(const std::string& arg) {
   if (arg == "auto") return 0;
@@ -29,4 +29,4 @@ int resolve_threads(int requested) {
   return std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
 }
 
-}  // namespace clcp::cli
+}  // namespace clcp::cells

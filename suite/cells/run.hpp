@@ -1,7 +1,8 @@
-// The glue of `clcp-bench run`, the one place that knows every stage (DESIGN.md): it resolves the protocol, reads the
-// datasets, checks the inits, freezes the grid into a plan (suite/plan), hands the plan's cells to an executor
-// (suite/exec) and renders the report. Running one cell end to end (weights → preflight → finetune → evaluate →
-// bundle) is run_cell (run_cell.cpp); the datasets and models it needs come from run_data.cpp and model_init.cpp.
+// suite/cells: the one place that knows every stage (DESIGN.md). It resolves a protocol, reads the datasets, checks
+// the inits, freezes the grid into a plan (suite/plan), hands the plan's cells to an executor (suite/exec) through
+// one dispatcher (dispatch_cell), and renders the report. Every cell kind — finetune (finetune_cell.cpp), pretrain
+// (pretrain_cell.cpp) — goes through one lifecycle (lifecycle.hpp); the datasets and models they need come from
+// run_data.cpp and model_init.cpp. The CLI (suite/cli) maps flags to these options and calls these functions.
 #pragma once
 #include <filesystem>
 #include <map>
@@ -10,17 +11,18 @@
 #include <vector>
 
 #include "models/segmenter.hpp"
-#include "suite/cli/pretrain_cell.hpp"
+#include "suite/cells/pretrain_cell.hpp"
 #include "suite/data/a2d2.hpp"
 #include "suite/data/dataset.hpp"
 #include "suite/protocol/pretrain_protocol.hpp"
 #include "suite/results/pretrain_cell.hpp"
+#include "suite/dist/comm.hpp"
 #include "suite/exec/slurm.hpp"
 #include "suite/plan/plan.hpp"
 #include "suite/protocol/protocol.hpp"
 #include "suite/results/bundle.hpp"
 
-namespace clcp::cli {
+namespace clcp::cells {
 
 struct RunOptions {
   std::string protocol = "dg_acdc";
@@ -39,13 +41,20 @@ struct RunOptions {
   nlohmann::json executor;                ///< the scheduler task that runs the cell (provenance "executor"); null here
 };
 
+/// A pretraining cell of a plan: its resolved protocol, the options it runs with and its spec.
+struct PretrainCellRun {
+  PretrainProtocol protocol;
+  PretrainOptions options;
+  PretrainCellSpec spec;
+};
+
 /// The datasets of a protocol, read once per run.
 struct RunData {
   Split source_train, source_eval, target;
   nlohmann::json manifest_hashes;
   /// Only when the grid has chained inits (chain.hpp): the A2D2 pairs and the pretraining cells, by cell id.
   std::optional<PretrainData> pretrain_data;
-  std::map<std::string, std::pair<PretrainProtocol, PretrainCellSpec>> pretrain;
+  std::map<std::string, PretrainCellRun> pretrain;
 };
 
 RunData read_run_data(const Protocol& p, const std::filesystem::path& data_root);
@@ -62,6 +71,28 @@ std::string init_sha256(const std::string& init);
 /// `eval_speed` receives wall-clock figures (kept out of metrics.json, which must be deterministic).
 nlohmann::json evaluate_model(Segmenter& model, const Protocol& p, const RunData& data, const Bundle& b,
                               torch::Device device, nlohmann::json& eval_speed);
+
+/// What the cells of one plan share in this process: how they run, the finetune protocol and the datasets.
+struct PlanContext {
+  RunOptions o;                      ///< out, threads, device, force, wait, command, executor
+  const Protocol* finetune = nullptr;  ///< the plan's finetune protocol; null for a plan of pretraining cells only
+  RunData data;                      ///< datasets, and the pretraining cells by id with their A2D2/image data
+  dist::Comm* comm = nullptr;        ///< data-parallel group of a pretraining cell (null: one process)
+};
+
+/// The one plan dispatcher: runs cell i of `plan` by its kind through that kind's lifecycle. Used by `run` (local
+/// executor), `run --plan --cell` (a scheduler's task), `gate` and `pretrain`. A pretraining cell must be in
+/// ctx.data.pretrain (make_plan, make_pretrain_plan, or resolved from a plan file).
+void dispatch_cell(const Plan& plan, size_t i, PlanContext& ctx);
+
+/// A plan of one pretraining cell (`clcp-bench pretrain`, the gate's pretraining baselines): resolves the protocol,
+/// reads its data (rank 0 first with a `comm`), computes the spec and records it in ctx.data.pretrain.
+Plan make_pretrain_plan(const PretrainOptions& o, PlanContext& ctx);
+
+/// `clcp-bench eval`: a finetuned checkpoint (clcp-bench iter_N.safetensors, or an mmseg Segmenter .pth) evaluated on
+/// the protocol's eval splits into OUT/<protocol>/eval-<sha256[:12]>/ (recomputed each time); returns that folder.
+/// Throws UserError for a missing file or a checkpoint that is not a Segmenter ViT-S/16 of this protocol.
+std::filesystem::path evaluate_checkpoint(const RunOptions& o, const std::string& checkpoint);
 
 /// Runs one cell into its bundle. Returns true when it ran, false when it was already done (and not forced).
 bool run_cell(const Protocol& p, const RunData& data, const CellSpec& spec, const RunOptions& o);
@@ -92,4 +123,4 @@ bool run_plan_cell(const std::filesystem::path& plan_file, int64_t index);
 /// `clcp-bench run --plan FILE --report`: the report of every cell of the plan; returns the report folder.
 std::filesystem::path report_plan(const std::filesystem::path& plan_file);
 
-}  // namespace clcp::cli
+}  // namespace clcp::cells

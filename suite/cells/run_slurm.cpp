@@ -5,12 +5,12 @@
 
 #include <iostream>
 
-#include "suite/cli/run.hpp"
+#include "suite/cells/run.hpp"
 #include "suite/core/error.hpp"
 #include "suite/core/fsio.hpp"
 #include "suite/core/shell.hpp"
 
-namespace clcp::cli {
+namespace clcp::cells {
 namespace fs = std::filesystem;
 
 fs::path submit_protocol(const RunOptions& given, const SlurmOptions& so) {
@@ -60,4 +60,4 @@ fs::path submit_protocol(const RunOptions& given, const SlurmOptions& so) {
   return dir;
 }
 
-}  // namespace clcp::cli
+}  // namespace clcp::cells

@@ -8,12 +8,12 @@
 #include <cstdlib>
 
 #include "models/import/registry.hpp"
-#include "suite/cli/chain.hpp"
-#include "suite/cli/run.hpp"
+#include "suite/cells/chain.hpp"
+#include "suite/cells/run.hpp"
 #include "suite/core/error.hpp"
 #include "suite/pretrain/methods/registry.hpp"
 
-namespace clcp::cli {
+namespace clcp::cells {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
@@ -79,6 +79,8 @@ bool run_plan_cell(const fs::path& plan_file, int64_t index) {
     if (!Bundle(plan.bundle_dir(d)).done())
       fail("cell {} ({}) waits for cell {} ({}), which is not done; run that cell first", index, cell.id, d,
            plan.cells[d].id);
+  PlanContext ctx;
+  ctx.finetune = &p;
   if (cell.kind == CellKind::pretrain) {
     // A pretraining link of a chained protocol: its protocol and variant come from its spec.
     const PretrainCellSpec planned = PretrainCellSpec::from_json(cell.spec);
@@ -91,15 +93,18 @@ bool run_plan_cell(const fs::path& plan_file, int64_t index) {
     po.image_init = planned.image_init;
     po.lidar_init = planned.lidar_init;
     po.seed = planned.seed;
+    po.executor = executor_info(file, static_cast<size_t>(index));
     const PretrainProtocol pp = resolve_pretrain_protocol(po);
-    const PretrainData pdata = read_pretrain_data(pp, o.data_root);
-    const PretrainCellSpec spec = pretrain_cell_spec(pp, po, pdata);
+    ctx.data.pretrain_data = read_pretrain_data(pp, o.data_root);
+    const PretrainCellSpec spec = pretrain_cell_spec(pp, po, *ctx.data.pretrain_data);
     if (spec.id() != cell.id)
       fail("{}: pretraining cell {} is listed as {} but the protocol, inits and A2D2 data give {} now; plan the run "
            "again", file.string(), index, cell.id, spec.id());
+    ctx.data.pretrain[spec.id()] = PretrainCellRun{pp, po, spec};
     install_stop_handler();
-    run_pretrain_cell(pp, po, pdata, spec);
-    return true;
+    const bool was_done = Bundle(plan.bundle_dir(static_cast<size_t>(index))).done();
+    dispatch_cell(plan, static_cast<size_t>(index), ctx);
+    return !was_done;
   }
 
   const CellSpec spec = CellSpec::from_json(cell.spec);
@@ -115,15 +120,17 @@ bool run_plan_cell(const fs::path& plan_file, int64_t index) {
       sha != spec.init_sha256)
     fail("--init {}: the weights have sha256 {} now, the plan was made with {}; plan the run again",
          spec.init, sha.empty() ? "(random)" : sha, spec.init_sha256.empty() ? "(random)" : spec.init_sha256);
-  const RunData data = read_run_data(p, o.data_root);
-  json datasets = data.manifest_hashes;
+  ctx.data = read_run_data(p, o.data_root);
+  json datasets = ctx.data.manifest_hashes;
   datasets.erase("root");
   if (datasets != spec.datasets)
     fail("{}: the datasets under {} changed since the plan was made (manifest hashes differ); plan the run again",
          file.string(), o.data_root.empty() ? std::string("data/synth") : o.data_root.string());
   o.executor = executor_info(file, static_cast<size_t>(index));
+  ctx.o = o;
   install_stop_handler();
-  return run_cell(p, data, spec, o);
+  dispatch_cell(plan, static_cast<size_t>(index), ctx);
+  return true;
 }
 
 fs::path report_plan(const fs::path& plan_file) {
@@ -131,4 +138,4 @@ fs::path report_plan(const fs::path& plan_file) {
   return write_plan_report(plan);
 }
 
-}  // namespace clcp::cli
+}  // namespace clcp::cells

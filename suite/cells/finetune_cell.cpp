@@ -8,10 +8,10 @@
 #include <thread>
 
 #include "models/import/registry.hpp"
-#include "suite/cli/cell_guard.hpp"
-#include "suite/cli/chain.hpp"
-#include "suite/cli/run.hpp"
-#include "suite/cli/threads.hpp"
+#include "suite/cells/lifecycle.hpp"
+#include "suite/cells/chain.hpp"
+#include "suite/cells/run.hpp"
+#include "suite/cells/threads.hpp"
 #include "suite/core/error.hpp"
 #include "suite/core/fsio.hpp"
 #include "suite/core/hash.hpp"
@@ -24,7 +24,7 @@
 #include "suite/train/finetune.hpp"
 #include "suite/train/progress.hpp"
 
-namespace clcp::cli {
+namespace clcp::cells {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
@@ -55,36 +55,29 @@ int effective_threads(int requested) { return resolve_threads(requested); }  // 
 void install_stop_handler() { install_stop_handlers(); }  // SIGINT and SIGTERM: checkpoint, exit 128 + signal
 
 bool run_cell(const Protocol& p, const RunData& data, const CellSpec& spec, const RunOptions& o) {
-  Bundle b = Bundle::for_cell(o.out, spec);
-  const CellLock lock = claim_cell(b, o.command_line, o.wait);  // one owner per cell; a dead owner → interrupted
-  if (b.done() && !o.force) {
-    check_reusable(b, effective_threads(o.threads));  // verifies, and the same thread count
-    spdlog::info("cell {}: already done ({}); not training again (use --force to re-run)", spec.id(), b.dir().string());
-    return false;
-  }
-  if (o.force && fs::exists(b.dir())) fs::remove_all(b.dir());
-  ensure_writable_dir(b.dir());
-  const bool resuming = fs::exists(b.checkpoints_dir() / "latest.json");
-  spdlog::info("cell {}: {} ({})", spec.id(), resuming ? "resuming from its last checkpoint" : "starting",
-               b.dir().string());
-  b.write_spec(spec);
-  const torch::Device device(o.device == "cuda" ? torch::kCUDA : torch::kCPU);
   const int threads = effective_threads(o.threads);
-  json prov = collect_environment(o.device, threads);
-  prov["command"] = o.command_line;
-  prov["rerun"] = rerun_command(p, spec, o, threads);
-  prov["start"] = utc_now_iso();
-  prov["end"] = nullptr;
-  prov["datasets"] = spec.datasets;
-  prov["weights_sha256"] = spec.init_sha256;
-  prov["seed"] = spec.seed;
-  prov["fingerprint"] = spec.fingerprint;
-  if (!o.executor.is_null()) prov["executor"] = o.executor;
-  b.write_provenance(prov);
-  const auto t0 = std::chrono::steady_clock::now();
-  std::string stage = "finetune";
-  try {
-    b.write_status("running", stage);
+  CellRunSettings rs;
+  rs.command = o.command_line;
+  rs.device = o.device;
+  rs.threads = threads;
+  rs.force = o.force;
+  rs.wait = o.wait;
+  rs.executor = o.executor;
+  CellLifecycle cell(Bundle::for_cell(o.out, spec), "cell", spec.id(), rs);
+  if (cell.claim()) return false;  // finished, verified, same thread count
+  CellStart st;
+  st.spec = Bundle::spec_record(spec);
+  st.rerun = rerun_command(p, spec, o, threads);
+  st.datasets = spec.datasets;
+  st.weights_sha256 = spec.init_sha256;
+  st.seed = spec.seed;
+  st.fingerprint = spec.fingerprint;
+  st.stage = "finetune";
+  cell.start(st);
+  const Bundle& b = cell.bundle();
+  json& prov = cell.provenance();
+  const torch::Device device(o.device == "cuda" ? torch::kCUDA : torch::kCPU);
+  cell.run([&] {
     std::string init = spec.init;
     if (const auto chained = chained_export(spec.init_sha256, o.out)) {
       // The init is a pretraining cell's exported encoder (chain.hpp): it must be finished and verify.
@@ -97,7 +90,7 @@ bool run_cell(const Protocol& p, const RunData& data, const CellSpec& spec, cons
       prov["weights_sha256"] = sha256_file(chained->file);
       prov["init_file"] = chained->file.string();
       prov["pretrain_bundle"] = chained->bundle.string();
-      b.write_provenance(prov);
+      cell.write_provenance();
     }
     Segmenter model = build_model(p, init, spec.seed, device);
 
@@ -161,30 +154,19 @@ bool run_cell(const Protocol& p, const RunData& data, const CellSpec& spec, cons
                      {"images_per_s", train_images_per_s},
                      {"wall_s", seconds_since(train_t0)}};
 
-    stage = "eval";
-    b.write_status("running", stage);
+    cell.stage("eval");
     json eval_speed;
     json metrics = evaluate_model(model, p, data, b, device, eval_speed);
     metrics["cell_id"] = spec.id();
     metrics["fingerprint"] = spec.fingerprint;
-    b.write_metrics(metrics);
     prov["eval"] = eval_speed;
-    prov["end"] = utc_now_iso();
-    prov["wall_s"] = seconds_since(t0);
-    b.write_provenance(prov);
-    b.write_status("done", "done");
+    cell.finish(metrics);
     auto pct = [](const json& v) { return v.is_number() ? fmt::format("{:.2f}", v.get<double>() * 100) : "n/a"; };
     spdlog::info("cell {}: mIoU Cityscapes {} | mIoU ACDC {} | rPD {}", spec.id(), pct(metrics["source"]["mIoU"]),
                  pct(metrics["target"]["pooled"]["mIoU"]),
                  metrics["rPD"].is_number() ? fmt::format("{:.3f}", metrics["rPD"].get<double>()) : "n/a");
-  } catch (const Interrupted& e) {
-    record_end(b, "interrupted", stage, e.what());
-    throw;
-  } catch (const UserError& e) {
-    record_end(b, "failed", stage, e.what());  // a failing status write (full disk) never hides this error
-    throw;
-  }
+  });
   return true;
 }
 
-}  // namespace clcp::cli
+}  // namespace clcp::cells

@@ -12,7 +12,7 @@
 #include "suite/protocol/pretrain_protocol.hpp"
 #include "suite/results/pretrain_cell.hpp"
 
-namespace clcp::cli {
+namespace clcp::cells {
 
 struct PretrainOptions {
   std::string protocol = "clcp_a2d2";
@@ -29,6 +29,7 @@ struct PretrainOptions {
   bool force = false;
   bool wait = false;            ///< another process runs this cell: wait for it instead of stopping
   std::string command_line;
+  nlohmann::json executor;      ///< the scheduler task that runs the cell (provenance "executor"); null here
   // data parallel (suite/dist): set from --negatives and from the group the process joined
   std::string negatives = "local";  ///< "local" (per-rank InfoNCE, the thesis's DDP) | "global" (gathered)
   int world = 1;                    ///< ranks of the group this process is in
@@ -51,4 +52,4 @@ PretrainCellSpec pretrain_cell_spec(const PretrainProtocol& p, const PretrainOpt
 std::filesystem::path run_pretrain_cell(const PretrainProtocol& p, const PretrainOptions& o, const PretrainData& data,
                                         const PretrainCellSpec& spec, dist::Comm* comm = nullptr);
 
-}  // namespace clcp::cli
+}  // namespace clcp::cells

@@ -16,10 +16,10 @@
 #include <string>
 #include <vector>
 
-#include "suite/cli/pretrain_cell.hpp"
+#include "suite/cells/pretrain_cell.hpp"
 #include "suite/protocol/protocol.hpp"
 
-namespace clcp::cli {
+namespace clcp::cells {
 
 struct ChainedInit {
   std::string init;            ///< as named
@@ -47,4 +47,4 @@ struct ChainedExport {
 };
 std::optional<ChainedExport> chained_export(const std::string& init_identity, const std::filesystem::path& out);
 
-}  // namespace clcp::cli
+}  // namespace clcp::cells

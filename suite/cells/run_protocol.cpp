@@ -3,14 +3,14 @@
 #include <spdlog/spdlog.h>
 
 #include "models/import/registry.hpp"
-#include "suite/cli/chain.hpp"
-#include "suite/cli/run.hpp"
+#include "suite/cells/chain.hpp"
+#include "suite/cells/run.hpp"
 #include "suite/core/error.hpp"
 #include "suite/core/fsio.hpp"
 #include "suite/exec/local.hpp"
 #include "suite/report/render.hpp"
 
-namespace clcp::cli {
+namespace clcp::cells {
 namespace fs = std::filesystem;
 
 PretrainOptions pretrain_options(const RunOptions& o, const PretrainProtocol& p) {
@@ -64,7 +64,7 @@ Plan make_plan(const Protocol& p, const RunOptions& o, RunData& data) {
       const PretrainCellSpec spec = pretrain_cell_spec(c.protocol, po, *data.pretrain_data);
       in.init_sha256[c.init] = chained_init_identity(spec, c.epoch);
       if (!data.pretrain.count(spec.id())) {
-        data.pretrain.emplace(spec.id(), std::make_pair(c.protocol, spec));
+        data.pretrain.emplace(spec.id(), PretrainCellRun{c.protocol, pretrain_options(o, c.protocol), spec});
         PlanCell cell;
         cell.kind = CellKind::pretrain;
         cell.id = spec.id();
@@ -113,20 +113,17 @@ fs::path run_protocol(const RunOptions& o) {
                "batch {}",
                p.name, p.scale, p.fingerprint(), p.inits.size(), p.finetune_modes.size(), p.seeds.size(), p.max_iters,
                p.batch_size);
-  RunData data;
-  const Plan plan = make_plan(p, o, data);
+  PlanContext ctx;
+  ctx.o = o;
+  ctx.finetune = &p;
+  const Plan plan = make_plan(p, o, ctx.data);
   write_plan(plan.ledger_path(), plan);
 
   install_stop_handler();
   std::exception_ptr first_error;  // kept as thrown: an Interrupted ends the process with 128 + its signal
   const LocalOutcome outcome = run_local(plan, [&](size_t i) {
     try {
-      if (plan.cells[i].kind == CellKind::pretrain) {
-        const auto& [proto, spec] = data.pretrain.at(plan.cells[i].id);
-        run_pretrain_cell(proto, pretrain_options(o, proto), *data.pretrain_data, spec);
-      } else {
-        run_cell(p, data, CellSpec::from_json(plan.cells[i].spec), o);  // finished cells stay; the report lists it
-      }
+      dispatch_cell(plan, i, ctx);  // finished cells stay; the report lists them
     } catch (const UserError&) {
       first_error = std::current_exception();
       throw;
@@ -144,4 +141,4 @@ fs::path run_protocol(const RunOptions& o) {
   return report_dir;
 }
 
-}  // namespace clcp::cli
+}  // namespace clcp::cells

@@ -1,14 +1,14 @@
 // The datasets of a protocol run: the embedded data (rendered on first use) or a user's dataset root, read once.
 #include <spdlog/spdlog.h>
 
-#include "suite/cli/run.hpp"
+#include "suite/cells/run.hpp"
 #include "suite/core/error.hpp"
 #include "suite/data/acdc.hpp"
 #include "suite/data/cityscapes.hpp"
 #include "suite/data/manifest.hpp"
 #include "suite/data/synth/synth.hpp"
 
-namespace clcp::cli {
+namespace clcp::cells {
 namespace fs = std::filesystem;
 
 RunData read_run_data(const Protocol& p, const fs::path& data_root) {
@@ -42,4 +42,4 @@ RunData read_run_data(const Protocol& p, const fs::path& data_root) {
   return d;
 }
 
-}  // namespace clcp::cli
+}  // namespace clcp::cells

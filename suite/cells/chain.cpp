@@ -1,4 +1,4 @@
-#include "suite/cli/chain.hpp"
+#include "suite/cells/chain.hpp"
 
 #include <fmt/format.h>
 
@@ -11,7 +11,7 @@
 #include "suite/pretrain/pretrain_checkpoint.hpp"
 #include "suite/protocol/protocol.hpp"
 
-namespace clcp::cli {
+namespace clcp::cells {
 namespace fs = std::filesystem;
 
 namespace {
@@ -30,7 +30,12 @@ std::optional<InitName> parse_init_name(const std::string& init) {
   const MethodInfo* method = method_of_init(init);
   if (!method || !method->parse_variant) return std::nullopt;
   auto variant = method->parse_variant(m[2].str());
-  if (!variant) return std::nullopt;
+  if (!variant)  // a registered method, but not one of its variants: say what its names look like and what makes one
+    fail("--init {}: method {} has no variant '{}' (its init names are {}-{}@ep<N>); `clcp-bench pretrain --protocol "
+         "{}` prints the names of the encoders it exports",
+         init, method->name, m[2].str(), method->name,
+         method->variant_grammar.empty() ? "<variant>" : method->variant_grammar,
+         method->default_protocol.empty() ? "<protocol>" : method->default_protocol);
   return InitName{method, std::move(*variant), m[2].str(), std::stoll(m[3].str())};
 }
 
@@ -110,4 +115,4 @@ std::optional<ChainedExport> chained_export(const std::string& identity, const f
   return e;
 }
 
-}  // namespace clcp::cli
+}  // namespace clcp::cells

@@ -1,4 +1,4 @@
-#include "suite/cli/pretrain_cell.hpp"
+#include "suite/cells/pretrain_cell.hpp"
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -11,9 +11,9 @@
 #include <thread>
 
 #include "models/import/registry.hpp"
-#include "suite/cli/cell_guard.hpp"
-#include "suite/cli/run.hpp"
-#include "suite/cli/threads.hpp"
+#include "suite/cells/lifecycle.hpp"
+#include "suite/cells/run.hpp"
+#include "suite/cells/threads.hpp"
 #include "suite/core/error.hpp"
 #include "suite/core/fsio.hpp"
 #include "suite/core/shell.hpp"
@@ -30,7 +30,7 @@
 #include "suite/results/provenance.hpp"
 #include "suite/train/progress.hpp"
 
-namespace clcp::cli {
+namespace clcp::cells {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
@@ -178,31 +178,22 @@ PretrainCellSpec pretrain_cell_spec(const PretrainProtocol& p, const PretrainOpt
 fs::path run_pretrain_cell(const PretrainProtocol& p, const PretrainOptions& o, const PretrainData& data,
                            const PretrainCellSpec& spec, dist::Comm* comm) {
   const fs::path dir = o.out / p.name / spec.id();
-  Bundle b(dir);
   const int threads = resolve_threads(o.threads);
   const int world = comm ? comm->world() : 1, rank = comm ? comm->rank() : 0;
-  const bool writer = rank == 0;  // data parallel: only rank 0 touches the bundle
-  std::optional<CellLock> lock;
+  CellRunSettings rs;
+  rs.command = o.command_line;
+  rs.device = o.device;
+  rs.threads = threads;
+  rs.force = o.force;
+  rs.wait = o.wait;
+  rs.executor = o.executor;
+  rs.writer = rank == 0;  // data parallel: only rank 0 touches the bundle
+  CellLifecycle cell(Bundle(dir), "pretrain", spec.id(), rs);
   bool done = false;
-  auto claim = [&] {
-    lock.emplace(claim_cell(b, o.command_line, o.wait));  // one owner per cell; a dead owner → interrupted
-    if (b.done() && !o.force) {
-      check_reusable(b, threads);  // verifies, and the same thread count
-      spdlog::info("pretrain {}: already done ({}); not training again (use --force to re-run)", spec.id(),
-                   dir.string());
-      done = true;
-      return;
-    }
-    if (o.force && fs::exists(dir)) fs::remove_all(dir);
-    ensure_writable_dir(dir);
-    write_json_atomic(b.spec_path(), spec.to_json());
-  };
   if (world == 1) {
-    claim();
+    done = cell.claim();
   } else {  // rank 0 claims and decides; the others learn whether to train (or that rank 0 failed)
-    dist::root_first(*comm, "claiming the cell", [&] {
-      if (writer) claim();
-    });
+    dist::root_first(*comm, "claiming the cell", [&] { done = cell.claim(); });
     auto skip = torch::tensor({done ? int64_t{1} : int64_t{0}}, torch::kInt64).to(comm->device());
     comm->broadcast(skip, 0);
     done = skip.cpu().item<int64_t>() == 1;
@@ -212,25 +203,24 @@ fs::path run_pretrain_cell(const PretrainProtocol& p, const PretrainOptions& o, 
   const torch::Device device = comm && comm->backend() == "nccl" ? comm->device()
                                                                  : torch::Device(o.device == "cuda" ? torch::kCUDA
                                                                                                     : torch::kCPU);
-  json prov = collect_environment(o.device, threads);
-  prov["command"] = o.command_line;
-  prov["method"] = p.method;
-  if (!p.overrides.empty()) prov["set"] = override_strings(p.overrides);
-  prov["rerun"] = rerun_command(p, o, spec, threads);
-  prov["start"] = utc_now_iso();
-  prov["datasets"] = spec.datasets;
-  prov["weights_sha256"] = {{"image", spec.image_init_sha256}, {"lidar", spec.lidar_init_sha256}};
-  prov["seed"] = spec.seed;
-  prov["fingerprint"] = spec.fingerprint;
+  CellStart st;
+  st.spec = spec.to_json();
+  st.rerun = rerun_command(p, o, spec, threads);
+  st.datasets = spec.datasets;
+  st.weights_sha256 = {{"image", spec.image_init_sha256}, {"lidar", spec.lidar_init_sha256}};
+  st.seed = spec.seed;
+  st.fingerprint = spec.fingerprint;
+  st.extra["method"] = p.method;
+  if (!p.overrides.empty()) st.extra["set"] = override_strings(p.overrides);
   if (world > 1)
-    prov["distributed"] = {{"world_size", world},
-                           {"backend", comm->backend()},
-                           {"negatives", o.negatives},
-                           {"launcher", std::getenv(dist::kStoreEnv) ? "clcp-bench --nproc" : dist::rank_env().source}};
-  if (writer) b.write_provenance(prov);
-  const auto t0 = std::chrono::steady_clock::now();
-  try {
-    if (writer) b.write_status("running", "pretrain");
+    st.extra["distributed"] = {{"world_size", world},
+                               {"backend", comm->backend()},
+                               {"negatives", o.negatives},
+                               {"launcher", std::getenv(dist::kStoreEnv) ? "clcp-bench --nproc" : dist::rank_env().source}};
+  st.stage = "pretrain";
+  cell.start(st);
+  const bool writer = rs.writer;
+  cell.run([&] {
     const MethodInfo& info = find_method(p.method);
     MethodBuild mb;
     mb.protocol = &p;
@@ -284,25 +274,15 @@ fs::path run_pretrain_cell(const PretrainProtocol& p, const PretrainOptions& o, 
                                     "same command again to resume",
                                     spec.id(), r.epochs_done, (dir / "checkpoints").string()),
                         stop_signal());
-    if (!writer) return dir;
+    if (!writer) return;
     const json metrics = summarise(dir, spec, p);
-    b.write_metrics(metrics);
-    prov["end"] = utc_now_iso();
-    prov["wall_s"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    prov["pretrain"] = {{"epochs", r.epochs_done},
-                        {"resumed_from", r.resumed_from},
-                        {method->sample_unit() + "_per_s", r.samples_per_s}};
-    b.write_provenance(prov);
-    b.write_status("done", "done");
+    cell.provenance()["pretrain"] = {{"epochs", r.epochs_done},
+                                     {"resumed_from", r.resumed_from},
+                                     {method->sample_unit() + "_per_s", r.samples_per_s}};
+    cell.finish(metrics);
     spdlog::info("pretrain {}: {}", spec.id(), info.headline(metrics["final"]));
-  } catch (const Interrupted& e) {
-    if (writer) record_end(b, "interrupted", "pretrain", e.what());
-    throw;
-  } catch (const UserError& e) {
-    if (writer) record_end(b, "failed", "pretrain", e.what());  // a failing status write never hides this error
-    throw;
-  }
+  });
   return dir;
 }
 
-}  // namespace clcp::cli
+}  // namespace clcp::cells

@@ -4,7 +4,7 @@
 
 #include <fmt/format.h>
 
-#include "suite/cli/run.hpp"
+#include "suite/cells/run.hpp"
 #include "suite/core/fault.hpp"
 #include "suite/core/signals.hpp"
 #include "suite/data/sample_io.hpp"
@@ -13,11 +13,11 @@
 #include "suite/eval/metrics.hpp"
 #include "suite/train/progress.hpp"
 
-namespace clcp::cli {
+namespace clcp::cells {
 using nlohmann::json;
 
 namespace {
-double seconds_since(std::chrono::steady_clock::time_point t0) {
+double eval_seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 }  // namespace
@@ -54,13 +54,13 @@ json evaluate_model(Segmenter& model, const Protocol& p, const RunData& data, co
                                           "again to evaluate it again (training is kept)",
                                           b.dir().filename().string(), done, total),
                               stop_signal());
-          const double rate = done / std::max(seconds_since(e0), 1e-9);
+          const double rate = done / std::max(eval_seconds_since(e0), 1e-9);
           line.update(static_cast<int64_t>(done), {}, rate, (total - done) / std::max(rate, 1e-9));
         });
     line.finish();
     eval_speed[name] = {{"images", split.records.size()},
-                        {"wall_s", seconds_since(e0)},
-                        {"images_per_s", split.records.size() / std::max(seconds_since(e0), 1e-9)}};
+                        {"wall_s", eval_seconds_since(e0)},
+                        {"images_per_s", split.records.size() / std::max(eval_seconds_since(e0), 1e-9)}};
     write_evidence_jsonl(b.evidence_path(name), ev);
     return ev;
   };
@@ -71,4 +71,4 @@ json evaluate_model(Segmenter& model, const Protocol& p, const RunData& data, co
   return metrics;
 }
 
-}  // namespace clcp::cli
+}  // namespace clcp::cells

@@ -4,7 +4,7 @@
 #pragma once
 #include <string>
 
-namespace clcp::cli {
+namespace clcp::cells {
 
 /// "auto" → 0 (resolved by resolve_threads); "1", "2", … → that count. Throws UserError for 0, negatives, more than
 /// 4096 and anything that is not a whole number: "--threads 0: expected a count ≥ 1 or 'auto' …".
@@ -13,4 +13,4 @@ int parse_threads(const std::string& arg);
 /// 0 → the CPUs this process may run on (sched_getaffinity: a Slurm or cgroup CPU set, else every core); n → n.
 int resolve_threads(int requested);
 
-}  // namespace clcp::cli
+}  // namespace clcp::cells

@@ -8,11 +8,11 @@
 #include "models/import/registry.hpp"
 #include "models/safetensors.hpp"
 #include "models/state_dict.hpp"
-#include "suite/cli/run.hpp"
+#include "suite/cells/run.hpp"
 #include "suite/core/error.hpp"
 #include "suite/core/hash.hpp"
 
-namespace clcp::cli {
+namespace clcp::cells {
 
 std::string init_sha256(const std::string& init) {
   // Registry names, file:PATH and plain paths resolve to a local file (models/import/registry.hpp); nothing is
@@ -63,4 +63,4 @@ Segmenter build_model(const Protocol& p, const std::string& init, int64_t seed, 
   return model;
 }
 
-}  // namespace clcp::cli
+}  // namespace clcp::cells
