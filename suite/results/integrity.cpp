@@ -76,8 +76,9 @@ BundleCheck check_metrics(const fs::path& dir) {
   if (!fs::exists(b.metrics_path())) return {};  // nothing reported from this bundle
   try {
     const json spec = read_json(b.spec_path());
-    // A pretraining bundle's metrics.json restates pretrain_log.jsonl (hashed in the record); there is no evidence.
-    if (spec.value("kind", "") == "pretrain") return {};
+    // Only a segmentation cell's metrics (finetune and eval specs carry no "kind") are recomputed from evidence; a
+    // pretraining bundle's metrics.json restates pretrain_log.jsonl, hashed in the record like every file.
+    if (spec.value("kind", "finetune") != "finetune") return {};
     const std::string src_name = recipe_string(spec, "source", "dataset") + "_" + recipe_string(spec, "source", "eval_split");
     const std::string tgt_name = recipe_string(spec, "target", "dataset") + "_" + recipe_string(spec, "target", "split");
     if (!fs::exists(b.evidence_path(src_name)) || !fs::exists(b.evidence_path(tgt_name)))
