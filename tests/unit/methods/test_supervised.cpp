@@ -185,6 +185,8 @@ TEST_CASE("two ci-scale supervised pretrainings on the embedded labels give the 
   const auto last = nlohmann::json::parse(log.substr(log.rfind('\n', log.size() - 2) + 1));
   CHECK(last["diagnostic"]["name"] == "pixel accuracy");
   CHECK(last["diagnostic"]["chance"].get<double>() == last["majority_share"].get<double>());
+  CHECK(last["diagnostic"]["value"].get<double>() == last["pixel_accuracy"].get<double>());  // val, not train
+  CHECK(last.contains("train_pixel_accuracy"));
   CHECK(last["majority_share"].get<double>() > 0.1);
   CHECK(last["val_pixels"].get<int64_t>() > 4 * 224 * 224 / 2);  // 4 val frames, most pixels labelled
   CHECK(last["classes_present"].get<int64_t>() >= 5);

@@ -9,7 +9,7 @@
 //                 share of the val pixels: the accuracy of always guessing it), "miou" (mean IoU over the classes
 //                 with a label or a prediction in val), "classes_present" (classes with a val label), "diagnostic":
 //                 {"pixel accuracy", value, chance = majority_share}}
-//   epoch_record  {"grad_norm": {"image", "head"}, "pixel_accuracy" (mean over the epoch's steps)} + speed
+//   epoch_record  {"grad_norm": {"image", "head"}, "train_pixel_accuracy" (mean over the epoch's steps)} + speed
 //                 {data_s, forward_s, loss_s}
 // Init names: supervised-b<B>@ep<NN>. The protocol's method_config keys (all required, unknown keys are errors):
 //   crop_scale [lo, hi], crop_ratio [lo, hi], flip_p.
@@ -165,7 +165,7 @@ class SupervisedMethod final : public PretrainMethod {
   json epoch_record(int64_t steps) override {
     const double n = static_cast<double>(std::max<int64_t>(steps, 1));
     json r{{"grad_norm", {{"image", gn_encoder_ / n}, {"head", gn_head_ / n}}},
-           {"pixel_accuracy", acc_sum_ / n},
+           {"train_pixel_accuracy", acc_sum_ / n},
            {"speed", {{"data_s", t_data_}, {"forward_s", t_forward_}, {"loss_s", t_loss_}}}};
     gn_encoder_ = gn_head_ = acc_sum_ = t_data_ = t_forward_ = t_loss_ = 0;
     return r;
@@ -236,7 +236,7 @@ const MethodRegistration registration{MethodInfo{
     "positive control: the ViT-S/16 trained with labels (A2D2's segmentation labels mapped to the 19 Cityscapes "
     "classes; a linear classifier per patch token, cross-entropy), standing in for ImageNet-supervised weights",
     {"image"},
-    "labelled images (A2D2 camera frames + their segmentation labels)",
+    "labelled images: A2D2 camera frames + segmentation labels",
     "supervised_a2d2",
     build,
     [](const PretrainProtocol& p) { return fmt::format("b{}", p.batch_size); },
