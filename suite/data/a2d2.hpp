@@ -5,8 +5,9 @@
 //   ROOT/<scene>/lidar/cam_front_center/<scene without '_'>_lidar_frontcenter_<9 digits>.npz
 //   ROOT/<scene>/camera/cam_front_center/<scene without '_'>_camera_frontcenter_<9 digits>.png
 //   <scene> = YYYYMMDD_HHMMSS, e.g. 20181107_132300. The camera name is the lidar name with every "lidar" replaced by
-//   "camera" and ".npz" by ".png" (the thesis's rule). Other folders (label/, other cameras, per-frame *.json) are not
-//   read; sub-folders of ROOT that are not named like a scene are ignored.
+//   "camera" and ".npz" by ".png" (the thesis's rule). Other folders (label/: read by a2d2_labels.hpp for the
+//   supervised method; other cameras, per-frame *.json) are not read here; sub-folders of ROOT that are not named like
+//   a scene are ignored.
 //   cams_lidars.json (the sensor calibration): the path given in A2D2Options::cams_lidars, else ROOT/cams_lidars.json,
 //   else ROOT/../cams_lidars.json (where the A2D2 download puts it, beside camera_lidar_semantic/).
 //

@@ -68,6 +68,18 @@ cv::Mat Undistorter::apply(const cv::Mat& image, std::string_view label) const {
   return out;
 }
 
+cv::Mat Undistorter::apply_labels(const cv::Mat& ids, std::string_view label) const {
+  if (ids.cols != camera_.width || ids.rows != camera_.height)
+    fail("{}: label is {}x{} but {} says the front_center camera is {}x{}; use the labels of this data set", label,
+         ids.cols, ids.rows, camera_.source.string(), camera_.width, camera_.height);
+  // With the fixed-point maps remap's INTER_NEAREST would take the integer part (floor) of each source coordinate;
+  // the float maps give the nearest pixel.
+  cv::Mat fx, fy, out;
+  cv::convertMaps(map1_, map2_, fx, fy, CV_32FC1);
+  cv::remap(ids, out, fx, fy, cv::INTER_NEAREST, cv::BORDER_CONSTANT, cv::Scalar(255));
+  return out;
+}
+
 LidarCloud lidar_cloud(const NpzArchive& a, std::string_view label) {
   auto need = [&](const char* key) -> const NpyArray& {
     const NpyArray* m = a.find(key);

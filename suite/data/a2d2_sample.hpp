@@ -72,6 +72,9 @@ class Undistorter {
   explicit Undistorter(const A2D2Camera& camera);
   /// `image` must be camera.width × camera.height (any channel count); throws UserError naming `label` otherwise.
   cv::Mat apply(const cv::Mat& image, std::string_view label = "image") const;
+  /// The same maps for a label image (uint8 ids): nearest neighbour, pixels that map outside the recorded image get
+  /// 255 (ignore). Same size check.
+  cv::Mat apply_labels(const cv::Mat& ids, std::string_view label = "label") const;
   const A2D2Camera& camera() const { return camera_; }
 
  private:

@@ -8,6 +8,7 @@
 
 #include "suite/core/error.hpp"
 #include "suite/core/rng.hpp"
+#include "suite/data/a2d2_labels.hpp"
 #include "suite/data/synth/a2d2_rig.hpp"
 #include "suite/data/synth/render.hpp"
 #include "suite/data/synth/scene.hpp"
@@ -148,6 +149,7 @@ A2D2Frame render_a2d2_frame(uint64_t seed, int scene, int frame, Condition condi
   out.label_id = fr.label_id(frame_box).clone();
   cv::Mat1f mx = warp.map_x + static_cast<float>(warp.left), my = warp.map_y + static_cast<float>(warp.top);
   cv::remap(full, out.distorted_bgr, mx, my, cv::INTER_LINEAR, cv::BORDER_REPLICATE);
+  cv::remap(fr.label_id, out.distorted_label_id, mx, my, cv::INTER_NEAREST, cv::BORDER_REPLICATE);
   CameraPlacement place;
   place.camera = cam;
   place.world = {rc.x, rc.h, rc.z};
@@ -157,6 +159,56 @@ A2D2Frame render_a2d2_frame(uint64_t seed, int scene, int frame, Condition condi
   const int64_t t0 = 1577872800000000 + int64_t{60000000} * scene + static_cast<int64_t>(std::llround(o.step_m / 10.0 * 1e6)) * frame;
   out.lidar = simulate_lidar(sc, place, condition, severity, t0, base, clutter);
   return out;
+}
+
+std::string_view a2d2_label_class(uint8_t label_id) {
+  switch (label_id) {
+    case 1: return "Ego car";
+    case 7: return "RD normal street";
+    case 8: return "Sidewalk";
+    case 9: return "Parking area";
+    case 11: return "Buildings";
+    case 13: return "Grid structure";
+    case 14: return "Sidebars";
+    case 17: return "Poles";
+    case 19: return "Traffic signal 1";
+    case 20: return "Traffic sign 1";
+    case 21: return "Nature object";
+    case 23: return "Sky";
+    case 24: return "Pedestrian 1";
+    case 26: return "Car 1";
+    case 27: return "Truck 1";
+    case 32: return "Small vehicles 1";
+    case 33: return "Bicycle 1";
+    default: return "Blurred area";
+  }
+}
+
+cv::Mat3b a2d2_label_bgr(const cv::Mat1b& label_id) {
+  std::array<cv::Vec3b, 256> colour{};
+  for (int id = 0; id < 256; ++id) {
+    const std::string_view name = a2d2_label_class(static_cast<uint8_t>(id));
+    for (const A2D2Class& c : a2d2_classes())
+      if (c.name == name)
+        colour[static_cast<size_t>(id)] = cv::Vec3b(static_cast<uint8_t>(c.rgb & 0xff),
+                                                    static_cast<uint8_t>((c.rgb >> 8) & 0xff),
+                                                    static_cast<uint8_t>(c.rgb >> 16));
+  }
+  cv::Mat3b out(label_id.size());
+  for (int v = 0; v < label_id.rows; ++v)
+    for (int u = 0; u < label_id.cols; ++u) out(v, u) = colour[label_id(v, u)];
+  return out;
+}
+
+std::string a2d2_class_list_text() {
+  // A2D2's own class list (camera_lidar_semantic/class_list.json of the A2D2 download): same colours, names, order
+  // and layout (json.dump(indent=4)).
+  std::string s = "{\n";
+  const auto& classes = a2d2_classes();
+  for (size_t i = 0; i < classes.size(); ++i)
+    s += fmt::format("    \"{}\": \"{}\"{}\n", a2d2_colour_hex(classes[i].rgb), classes[i].name,
+                     i + 1 < classes.size() ? "," : "");
+  return s + "}\n";
 }
 
 std::vector<NpzMember> a2d2_npz_members(const std::vector<LidarReturn>& l) {

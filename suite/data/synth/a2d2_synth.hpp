@@ -19,6 +19,13 @@
 //   a2d2/camera_lidar_semantic/<scene>/lidar/cam_front_center/<scene w/o _>_lidar_frontcenter_<frame>.npz
 //     members in A2D2's order and dtypes: azimuth <f8, row <f8, lidar_id <f8, depth <f8 (= x), reflectance <i8,
 //     col <f8, points <f8 (N, 3), timestamp <i8, distance <f8 (= |points|); written like np.savez_compressed (npz.hpp).
+//   a2d2/camera_lidar_semantic/<scene>/label/cam_front_center/<scene w/o _>_label_frontcenter_<frame>.png
+//     A2D2's colour-coded semantic label, aligned pixel for pixel with the camera PNG: the render's Cityscapes
+//     labelIds warped with the camera's distortion maps (nearest), each coloured as the A2D2 class of
+//     a2d2_label_class (below); decoded by suite/data/a2d2_labels.hpp.
+//   a2d2/camera_lidar_semantic/class_list.json                    A2D2's 55 classes, in A2D2's format
+// The labels and class_list.json were added without changing a byte of the other files or any random draw (so
+// generator_version stays; an output rendered before them lacks only these files).
 // Conditions: a fixed share of all frames per condition (default 60 % clear, 10 % each of fog, night, rain, snow;
 // exact counts by largest remainder over scenes × frames, assigned to frames by a seeded permutation), recorded per
 // frame in SYNTH.json.
@@ -70,6 +77,7 @@ struct A2D2Frame {
   cv::Mat3b distorted_bgr;    ///< W×H: the PNG's pixels
   cv::Mat3b undistorted_bgr;  ///< W×H: the render through CamMatrix, before the distortion warp
   cv::Mat1b label_id;         ///< W×H Cityscapes labelIds of the undistorted render
+  cv::Mat1b distorted_label_id;  ///< W×H Cityscapes labelIds aligned with distorted_bgr (the warp, nearest)
   std::vector<LidarReturn> lidar;
   Condition condition = Condition::kClear;
 };
@@ -77,6 +85,19 @@ struct A2D2Frame {
 /// Renders frame `frame` of scene `scene` under `condition`.
 A2D2Frame render_a2d2_frame(uint64_t seed, int scene, int frame, Condition condition, double severity,
                             const A2D2SynthOptions& options, const A2D2Camera& camera, const DistortionWarp& warp);
+
+/// The A2D2 class (a2d2_labels.hpp) the label PNG gives a Cityscapes labelId: the natural counterpart (road → "RD
+/// normal street", sidewalk → "Sidewalk", building → "Buildings", fence → "Grid structure", guard rail → "Sidebars",
+/// pole → "Poles", traffic light → "Traffic signal 1", traffic sign → "Traffic sign 1", vegetation → "Nature object",
+/// sky → "Sky", person → "Pedestrian 1", car → "Car 1", truck → "Truck 1", motorcycle → "Small vehicles 1", bicycle →
+/// "Bicycle 1", parking → "Parking area", ego vehicle → "Ego car"), "Blurred area" (ignored) for the rest (wall,
+/// terrain, rider, bus, train, void classes, …). Decoded back, every labelId gets its Cityscapes trainId except those
+/// without an A2D2 counterpart, which get 255.
+std::string_view a2d2_label_class(uint8_t label_id);
+/// The label PNG's pixels (BGR) of a labelId image.
+cv::Mat3b a2d2_label_bgr(const cv::Mat1b& label_id);
+/// class_list.json's text as A2D2 writes it (4-space indent, A2D2's order): all 55 classes.
+std::string a2d2_class_list_text();
 
 /// The npz members of a scan, in A2D2's order and dtypes.
 std::vector<NpzMember> a2d2_npz_members(const std::vector<LidarReturn>& lidar);

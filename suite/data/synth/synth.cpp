@@ -41,10 +41,10 @@ struct Job {
   int index = 0;          // scene index within the domain
   int condition = -1;     // index into kConditions for ACDC, −1 for Cityscapes
   fs::path image, label_ids, label_train_ids, ref_image;  // ref_image only for ACDC
-  // A2D2 frames (a2d2_scene ≥ 0): image = the camera PNG, lidar = the npz.
+  // A2D2 frames (a2d2_scene ≥ 0): image = the camera PNG, lidar = the npz, a2d2_label = the colour-coded label PNG.
   int a2d2_scene = -1, a2d2_frame = 0;
   Condition a2d2_condition = Condition::kClear;
-  fs::path lidar;
+  fs::path lidar, a2d2_label;
 };
 
 struct JobResult {
@@ -143,6 +143,7 @@ std::vector<Job> plan(const SynthOptions& o) {
         const std::string frame = fmt::format("{:09d}", 10 * k);
         j.image = root / scene / "camera" / "cam_front_center" / (stem + "_camera_frontcenter_" + frame + ".png");
         j.lidar = root / scene / "lidar" / "cam_front_center" / (stem + "_lidar_frontcenter_" + frame + ".npz");
+        j.a2d2_label = root / scene / "label" / "cam_front_center" / (stem + "_label_frontcenter_" + frame + ".png");
         jobs.push_back(std::move(j));
       }
     }
@@ -156,8 +157,9 @@ JobResult run_a2d2_job(const SynthOptions& o, const A2D2Context& ctx, const Job&
                                         ctx.camera, ctx.warp);
   write_png(j.image, f.distorted_bgr);
   write_npz(j.lidar, a2d2_npz_members(f.lidar));
+  write_png(j.a2d2_label, a2d2_label_bgr(f.distorted_label_id));
   JobResult r;
-  r.files = 2;
+  r.files = 3;
   r.points = static_cast<int64_t>(f.lidar.size());
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return r;
@@ -236,6 +238,7 @@ SynthSummary generate(const SynthOptions& o) {
     if (!j.label_ids.empty()) fs::create_directories(j.label_ids.parent_path());
     if (!j.ref_image.empty()) fs::create_directories(j.ref_image.parent_path());
     if (!j.lidar.empty()) fs::create_directories(j.lidar.parent_path());
+    if (!j.a2d2_label.empty()) fs::create_directories(j.a2d2_label.parent_path());
   }
   A2D2Context a2d2;
   if (o.a2d2.scenes > 0) {
@@ -288,7 +291,8 @@ SynthSummary generate(const SynthOptions& o) {
   }
   if (o.a2d2.scenes > 0) {
     write_json_atomic(o.out / "a2d2" / "cams_lidars.json", a2d2_cams_lidars_json(a2d2.camera));
-    s.files_written += 1;
+    write_atomic(o.out / "a2d2" / "camera_lidar_semantic" / "class_list.json", a2d2_class_list_text());
+    s.files_written += 2;
     std::error_code ec;
     for (fs::recursive_directory_iterator it(o.out / "a2d2", ec), end; !ec && it != end; it.increment(ec))
       if (it->is_regular_file(ec)) s.a2d2_bytes += it->file_size(ec);

@@ -12,8 +12,8 @@
 //   acdc/rgb_anon/<cond>/val_ref/<GOPRxxxx>/<…>_frame_<6 digits>_rgb_ref_anon.png       the same scene in clear weather
 //   acdc/gt/<cond>/val/<GOPRxxxx>/<…>_frame_<6 digits>_gt_labelIds.png / _gt_labelTrainIds.png
 //     cond ∈ {fog, night, rain, snow}; each condition has its own scenes (not the Cityscapes ones), two sequences each.
-//   a2d2/cams_lidars.json, a2d2/camera_lidar_semantic/<scene>/{camera,lidar}/cam_front_center/…  the A2D2 front-centre
-//     camera/lidar pairs of a2d2_synth.hpp (an A2D2 rig driving through the same world; default 8 scenes × 9 frames at
+//   a2d2/cams_lidars.json, a2d2/camera_lidar_semantic/<scene>/{camera,lidar,label}/cam_front_center/…,
+//     a2d2/camera_lidar_semantic/class_list.json  the A2D2 front-centre camera/lidar pairs and labels of a2d2_synth.hpp (an A2D2 rig driving through the same world; default 8 scenes × 9 frames at
 //     960×604, 60 % clear and 10 % each of fog, night, rain, snow).
 //   SYNTH.json  seed, options (without out and threads), generator version, counts, per-class pixel fractions, and
 //     under "a2d2" the camera, lidar model, condition shares and every frame's condition.
@@ -59,7 +59,7 @@ struct SynthSummary {
   int cityscapes_train = 0;  ///< images written per split
   int cityscapes_val = 0;
   int acdc_per_condition = 0;  ///< adverse images per condition (the same number of val_ref renders)
-  int files_written = 0;       ///< all PNGs plus SYNTH.json
+  int files_written = 0;       ///< every file written, SYNTH.json included
   /// Fraction of all labelled pixels (Cityscapes train+val and ACDC val) per trainId; sums with ignored_fraction to 1.
   std::array<double, 19> class_fraction{};
   double ignored_fraction = 0.0;            ///< pixels with trainId 255 (bonnet, static clutter)

@@ -11,7 +11,7 @@
 namespace clcp::synth {
 namespace {
 
-cv::Vec3f mix(const cv::Vec3f& a, const cv::Vec3f& b, float t) { return a * (1 - t) + b * t; }
+cv::Vec3f mix_colour(const cv::Vec3f& a, const cv::Vec3f& b, float t) { return a * (1 - t) + b * t; }
 
 /// World position of pixel (u, v) from its depth.
 cv::Vec3f world(const Camera& c, int u, int v, float z) {
@@ -183,7 +183,7 @@ void snow(const Frame& f, cv::Mat3f& img, double sev, Stream& rng) {
         a = cover * 0.6f * std::clamp(fbm(u * 0.3f, v * 0.3f, salt ^ 0x5u, 2) * 1.6f - 0.4f, 0.f, 1.f);
       }
       const float grain = 0.04f * (hash01(u, v, salt ^ 0x77u) - 0.5f);
-      p[u] = mix(p[u] * 0.92f + cv::Vec3f(0.02f, 0.03f, 0.05f), white + cv::Vec3f::all(grain), a);
+      p[u] = mix_colour(p[u] * 0.92f + cv::Vec3f(0.02f, 0.03f, 0.05f), white + cv::Vec3f::all(grain), a);
     }
   }
   fog(img, f.depth, 0.012f * s, {0.82f, 0.84f, 0.88f});

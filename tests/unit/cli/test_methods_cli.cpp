@@ -44,12 +44,12 @@ fs::path mc_bundle(const fs::path& out) {
 
 }  // namespace
 
-TEST_CASE("methods lists clcp and simclr with their towers, data, protocols and decisions", "[cli]") {
+TEST_CASE("methods lists clcp, simclr and supervised with their towers, data, protocols and decisions", "[cli]") {
   const auto r = run_cli("methods --json");
   INFO(r.output);
   REQUIRE(r.exit_code == 0);
   const auto all = nlohmann::json::parse(r.output);
-  REQUIRE(all.size() == 2);
+  REQUIRE(all.size() == 3);
   CHECK(all[0]["name"] == "clcp");
   CHECK(all[0]["towers"] == nlohmann::json::array({"image", "lidar"}));
   CHECK(all[0]["data"] == "camera-lidar pairs");
@@ -61,6 +61,12 @@ TEST_CASE("methods lists clcp and simclr with their towers, data, protocols and 
   CHECK(all[1]["protocols"][0]["scales"] == nlohmann::json::array({"ci", "full", "smoke"}));
   CHECK(all[1]["protocols"][0]["decisions"].size() >= 8);
   CHECK(all[1]["init_names"] == "simclr-<variant>@ep<NN>");
+  CHECK(all[2]["name"] == "supervised");
+  CHECK(all[2]["towers"] == nlohmann::json::array({"image"}));
+  CHECK(all[2]["protocols"][0]["name"] == "supervised_a2d2");
+  CHECK(all[2]["protocols"][0]["scales"] == nlohmann::json::array({"ci", "full", "smoke"}));
+  CHECK(all[2]["init_names"] == "supervised-<variant>@ep<NN>");
+  CHECK(all[2]["variants"] == "b<B>");
 }
 
 TEST_CASE("simclr pretraining: a SIGINT after epoch 0 and the same command again give the uninterrupted run's bytes",

@@ -78,6 +78,8 @@ TEST_CASE("synth A2D2 writes byte-identical files for the same seed with 1 and 2
   CHECK(fs::exists(t1.path() / "a2d2/cams_lidars.json"));
   CHECK(fs::exists(root / "20200101_100100/lidar/cam_front_center/20200101100100_lidar_frontcenter_000000010.npz"));
   CHECK(fs::exists(root / "20200101_100100/camera/cam_front_center/20200101100100_camera_frontcenter_000000010.png"));
+  CHECK(fs::exists(root / "20200101_100100/label/cam_front_center/20200101100100_label_frontcenter_000000010.png"));
+  CHECK(fs::exists(root / "class_list.json"));  // A2D2's class list for the colour-coded labels
   // The A2D2 reader loads it like the real data set.
   const A2D2Dataset d = read_a2d2(root);
   CHECK(d.scenes == std::vector<std::string>{"20200101_100000", "20200101_100100"});
