@@ -260,9 +260,10 @@ int gate_exact_one(const GateOptions& g, const std::string& name, const fs::path
   else if (pretrain)
     std::cout << fmt::format(
         "gate exact: kernel path differs from the baseline's ({}), so bit-identical results are not expected; "
-        "falling back to the baseline's tolerance: losses, temperature, gradient norms and each encoder tensor's "
-        "norm within {:.1e} relative, at most {} val quer{} changing per Recall@K ({})\n",
-        r.kernel_difference, b.pretrain_tolerance.relative, b.pretrain_tolerance.retrieval_queries,
+        "falling back to the baseline's tolerance: losses, temperature and gradient norms within {:.1e} relative, "
+        "each encoder tensor's norm within {:.1e} relative, at most {} val quer{} changing per Recall@K ({})\n",
+        r.kernel_difference, b.pretrain_tolerance.relative, b.pretrain_tolerance.encoder_relative,
+        b.pretrain_tolerance.retrieval_queries,
         b.pretrain_tolerance.retrieval_queries == 1 ? "y" : "ies", b.pretrain_tolerance.why);
   else
     std::cout << fmt::format(

@@ -306,6 +306,7 @@ ExactBaseline read_exact_baseline(const fs::path& dir) {
     const json& t = j.at("tolerance");
     if (b.kind == "pretrain") {
       b.pretrain_tolerance.relative = t.at("relative");
+      b.pretrain_tolerance.encoder_relative = t.value("encoder_relative", b.pretrain_tolerance.relative);
       b.pretrain_tolerance.retrieval_queries = t.at("retrieval_queries");
       b.pretrain_tolerance.why = t.value("why", "");
     } else {
@@ -371,6 +372,7 @@ json baseline_record(const ExactBaseline& meta, const std::vector<std::string>& 
   p["date"] = utc_now_iso();
   const json tolerance = meta.kind == "pretrain"
                              ? json{{"relative", meta.pretrain_tolerance.relative},
+                                    {"encoder_relative", meta.pretrain_tolerance.encoder_relative},
                                     {"retrieval_queries", meta.pretrain_tolerance.retrieval_queries},
                                     {"why", meta.pretrain_tolerance.why}}
                              : json{{"mIoU_points", meta.tolerance.miou_points},

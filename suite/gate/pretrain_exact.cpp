@@ -211,7 +211,7 @@ void compare_encoders(const fs::path& base_cell, const fs::path& fresh, const Pr
       ++changed;
       const double na = x["norm"], nb = y["norm"];
       const double rel = relative(na, nb);
-      if (rel > tol.relative) ++over;
+      if (rel > tol.encoder_relative) ++over;
       moved.push_back({rel, fmt::format("{} ‖w‖ {:.9g} → {:.9g} ({:.2g} relative)", t.key(), na, nb, rel)});
     }
     if (over || missing || tb.size() != ta.size()) d.within_tolerance = false;
