@@ -104,6 +104,38 @@ TEST_CASE("simclr pretraining: a SIGINT after epoch 0 and the same command again
   fs::remove_all(b);
 }
 
+TEST_CASE("supervised pretraining: a SIGINT after epoch 0 and the same command again give the uninterrupted run's bytes",
+          "[cli]") {
+  const std::string args =
+      "pretrain --protocol supervised_a2d2 --scale ci --threads 2 --data-root " + mc_a2d2_root().string();
+  const SharedRun& a = shared_run("cli_supervised_one", args);
+  INFO(a.output);
+  REQUIRE(a.exit_code == 0);
+  fs::path bundle_a;
+  for (const auto& e : fs::directory_iterator(a.out / "supervised_a2d2"))
+    if (e.is_directory() && fs::exists(e.path() / "spec.json")) bundle_a = e.path();
+  REQUIRE(!bundle_a.empty());
+  CHECK(bundle_a.filename().string().rfind("supervised-b4.s0-", 0) == 0);
+  CHECK(read_json(bundle_a / "provenance.json")["method"] == "supervised");
+  CHECK(read_json(bundle_a / "metrics.json")["exports"].contains("supervised-b4@ep1"));
+
+  const fs::path b = fs::temp_directory_path() / "methods_cli_supervised_resume";
+  fs::remove_all(b);
+  const fs::path bundle_b = b / "supervised_a2d2" / bundle_a.filename();
+  const auto stopped = run_cli_interrupt_when(args + " --out " + b.string(), bundle_b / "checkpoints" / "latest.json");
+  INFO(stopped.output);
+  CHECK(stopped.exit_code == 130);
+  CHECK(read_json(bundle_b / "status.json")["state"] == "interrupted");
+  const auto resumed = run_cli(args + " --out " + b.string());
+  INFO(resumed.output);
+  REQUIRE(resumed.exit_code == 0);
+  CHECK(clcp::test::deterministic_pretrain_log(bundle_b) == clcp::test::deterministic_pretrain_log(bundle_a));
+  CHECK(sha256_file(bundle_b / "export" / "image_encoder_epoch01.safetensors") ==
+        sha256_file(bundle_a / "export" / "image_encoder_epoch01.safetensors"));
+  CHECK(read_file(bundle_b / "metrics.json") == read_file(bundle_a / "metrics.json"));
+  fs::remove_all(b);
+}
+
 TEST_CASE("a simclr encoder chains into dg_acdc by name and the report shows its positive-pair accuracy", "[cli]") {
   const SharedRun& a = mc_simclr_run();
   REQUIRE(a.exit_code == 0);
