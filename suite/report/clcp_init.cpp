@@ -64,6 +64,7 @@ std::optional<ClcpInit> parse_clcp_init(const std::string& init, const nlohmann:
     else if (t == "unfrozen") c.lidar_frozen = false;
     else if (t == "aug") c.augment = true;
     else if (t == "noaug") c.augment = false;
+    else if (t == "shuf") return std::nullopt;  // the shuffled-pairs control is not a checkpoint of the thesis's table
   }
   if (metadata.is_object()) {
     if (metadata.contains("clcp_epoch") && metadata["clcp_epoch"].is_number_integer()) c.epoch = metadata["clcp_epoch"];

@@ -6,6 +6,8 @@
 //   fb | lidarfrozen  → lidar encoder frozen in pretraining   unfrozen         → not frozen
 //   aug               → §1.3 augmentations                    noaug            → none
 //   b<N>              → pretraining batch size
+//   shuf              → the shuffled-pairs negative control: not a Table 4.3 row (nullopt; it stays in Table 4.1 and
+//                       the paired comparison)
 // As in the thesis's row labels, an absent fb/aug means "no". Metadata (spec.json "init_metadata", e.g. from a
 // weights registry: {"clcp_epoch", "head", "lidar_frozen", "augment", "batch"}) overrides the name.
 #pragma once

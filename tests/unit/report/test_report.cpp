@@ -152,6 +152,7 @@ TEST_CASE("a protocol's published_rows put a reduced-scale cell beside the row i
 
 TEST_CASE("CLCP settings are read from init names as the thesis labels them") {
   CHECK_FALSE(clcp::parse_clcp_init("imagenet"));
+  CHECK_FALSE(clcp::parse_clcp_init("clcp-b16-lin-shuf@ep7"));  // the negative control, not a checkpoint row
   CHECK_FALSE(clcp::parse_clcp_init("file:/w/vit_s16.safetensors"));
   CHECK(clcp::parse_clcp_init("clcp@ep19")->epoch == 19);
   CHECK(clcp::parse_clcp_init("clcp@ep19")->label() == "Ep19");
