@@ -4,6 +4,9 @@
 # parameter (and BatchNorm buffer) after the step. Exit 3: lightly or torch is missing.
 #   SimCLR: projector Linear(384->8, no bias) -> BatchNorm1d(8) -> ReLU -> Linear(8->4) on both views at once,
 #           lightly's NTXentLoss(temperature 0.5); AdamW lr 1e-3, betas (0.9, 0.98), eps 1e-8, weight decay 0.01 on all.
+#   CLCP: the lidar tower's linear head Linear(96->384) on fixed pooled lidar features, the image CLS embeddings
+#           fixed; the thesis's symmetric InfoNCE with logits = cos / exp(t), t0 = 0.07 trainable; AdamW lr 1e-3,
+#           betas (0.9, 0.98), eps 1e-8, weight decay 0.01 on the head and on t (clcp_a2d2's one group).
 #   supervised: head Linear(384->19) per patch token of a 2x2 grid, logits bilinearly upsampled to 8x8
 #           (align_corners False), cross_entropy(ignore_index 255); AdamW lr 2.5e-4, weight decay 0.05 on the weight
 #           and 0 on the bias (timm's rule: ndim <= 1 without decay).
@@ -36,6 +39,23 @@ opt.step()
 out["simclr_loss"] = loss.detach().reshape(1)
 for k, v in proj.state_dict().items():
     out["simclr." + k] = v.detach().clone()
+
+lin = torch.nn.Linear(96, 384)
+lin.load_state_dict({"weight": t["clcp.weight"], "bias": t["clcp.bias"]})
+temp = torch.nn.Parameter(t["clcp.t"].clone())
+opt = torch.optim.AdamW([lin.weight, lin.bias, temp], lr=1e-3, betas=(0.9, 0.98), eps=1e-8, weight_decay=0.01)
+zi = F.normalize(t["clcp_image"], dim=-1)
+zl = F.normalize(lin(t["clcp_lidar"]), dim=-1)
+logits = zi @ zl.T / torch.exp(temp)
+labels = torch.arange(logits.shape[0])
+loss = 0.5 * (F.cross_entropy(logits, labels) + F.cross_entropy(logits.T, labels))
+opt.zero_grad()
+loss.backward()
+opt.step()
+out["clcp_loss"] = loss.detach().reshape(1)
+out["clcp.weight"] = lin.weight.detach().clone()
+out["clcp.bias"] = lin.bias.detach().clone()
+out["clcp.t"] = temp.detach().clone()
 
 head = torch.nn.Linear(384, 19)
 head.load_state_dict({"weight": t["head.weight"], "bias": t["head.bias"]})

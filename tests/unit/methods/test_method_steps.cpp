@@ -1,12 +1,15 @@
-// One optimiser step of each image-only method equals PyTorch's on a tiny model (issue 16): the method's trainable
-// head on fixed inputs, its own loss (SimCLR: nt_xent; supervised: segmentation_loss) and LibTorch's AdamW with the
-// parameter groups the method declares, against tests/parity/method_step_oracle.py — lightly 1.6.0's NTXentLoss,
-// torch's cross_entropy and torch.optim.AdamW on the same weights and inputs (build/lightly-venv; skipped visibly
-// without it). The ViT is left out: its parity with timm is tested in the models stage.
+// One optimiser step of each method equals PyTorch's on a tiny model (issue 16): the method's trainable head on fixed
+// inputs, its own loss (CLCP: info_nce with the thesis's exp(t) temperature; SimCLR: nt_xent; supervised:
+// segmentation_loss) and LibTorch's AdamW with the parameter groups the method declares, against
+// tests/parity/method_step_oracle.py — the thesis's InfoNCE in PyTorch, lightly 1.6.0's NTXentLoss, torch's
+// cross_entropy and torch.optim.AdamW on the same weights and inputs (build/lightly-venv; skipped visibly without
+// it). The ViT and MinkUNet are left out: their parity with timm and spconv is tested in the models stage.
 #include <catch2/catch.hpp>
 
 #include <cstdlib>
 
+#include "models/clcp/info_nce.hpp"
+#include "models/clcp/projection_head.hpp"
 #include "models/safetensors.hpp"
 #include "suite/pretrain/methods/simclr/nt_xent.hpp"
 #include "suite/pretrain/methods/simclr/simclr_model.hpp"
@@ -31,7 +34,8 @@ void ms_check_close(const torch::Tensor& ours, const torch::Tensor& theirs, cons
 
 }  // namespace
 
-TEST_CASE("one optimiser step of SimCLR's projector and of the supervised head equals PyTorch's on the same weights",
+TEST_CASE("one optimiser step of CLCP's lidar head and temperature, SimCLR's projector and the supervised head equals "
+          "PyTorch's on the same weights",
           "[methods]") {
   const std::string python = std::string(CLCP_SOURCE_DIR) + "/build/lightly-venv/bin/python";
   if (!fs::exists(python)) {
@@ -52,6 +56,22 @@ TEST_CASE("one optimiser step of SimCLR's projector and of the supervised head e
   for (const auto& kv : simclr->projector->named_buffers()) in["simclr." + kv.key()] = kv.value().detach().clone();
   in["views_a"] = torch::randn({4, 384}, gen);
   in["views_b"] = in["views_a"] + 0.3 * torch::randn({4, 384}, gen);
+
+  // CLCP: the lidar tower's linear head (96 -> 384) and the temperature t, image CLS embeddings fixed
+  ProjectionOptions po;
+  po.type = "linear";
+  ProjectionHead lidar_head(po);
+  {
+    torch::NoGradGuard ng;
+    lidar_head->weight.copy_(torch::randn({384, 96}, gen) * 0.1);
+    lidar_head->bias.copy_(torch::randn({384}, gen) * 0.1);
+  }
+  auto t = torch::full({}, 0.07, torch::kFloat32).requires_grad_(true);
+  in["clcp.weight"] = lidar_head->weight.detach().clone();
+  in["clcp.bias"] = lidar_head->bias.detach().clone();
+  in["clcp.t"] = t.detach().clone();
+  in["clcp_image"] = torch::randn({4, 384}, gen);
+  in["clcp_lidar"] = torch::randn({4, 96}, gen);
 
   // supervised: the head on the patch tokens of a 2 x 2 grid, logits upsampled to 8 x 8, labels with ignored pixels
   torch::nn::Linear head(384, 19);
@@ -81,6 +101,19 @@ TEST_CASE("one optimiser step of SimCLR's projector and of the supervised head e
   REQUIRE(rc == 0);
   const auto out = load_safetensors(dir.path / "out.safetensors");
 
+  {  // CLCP: clcp_a2d2's one AdamW group (weight decay on the head and on t, the thesis's inv_exp form)
+    std::vector<torch::Tensor> params = lidar_head->parameters();
+    params.push_back(t);
+    torch::optim::AdamW opt(params, torch::optim::AdamWOptions(1e-3).betas({0.9, 0.98}).eps(1e-8).weight_decay(0.01));
+    const auto loss = info_nce(in["clcp_image"], lidar_head->forward(in["clcp_lidar"]), logit_scale(t, "inv_exp"));
+    opt.zero_grad();
+    loss.backward();
+    opt.step();
+    ms_check_close(loss.detach().reshape({1}), out.at("clcp_loss"), "CLCP loss");
+    ms_check_close(lidar_head->weight.detach(), out.at("clcp.weight"), "clcp.weight");
+    ms_check_close(lidar_head->bias.detach(), out.at("clcp.bias"), "clcp.bias");
+    ms_check_close(t.detach().reshape({1}), out.at("clcp.t").reshape({1}), "clcp.t");
+  }
   {  // SimCLR: both views in one forward (BatchNorm over the 2N views), NT-Xent tau 0.5, AdamW on every parameter
     simclr->train();
     std::vector<torch::Tensor> params;
