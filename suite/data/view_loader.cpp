@@ -11,8 +11,6 @@
 
 namespace clcp {
 
-namespace {
-
 cv::Mat read_rgb_image(const std::filesystem::path& file) {
   cv::Mat bgr;
   try {
@@ -25,8 +23,6 @@ cv::Mat read_rgb_image(const std::filesystem::path& file) {
   cv::cvtColor(bgr, rgb, cv::COLOR_BGR2RGB);
   return rgb;
 }
-
-}  // namespace
 
 FrameSplit frames_of(const PairSplit& split) {
   FrameSplit f;

@@ -12,6 +12,8 @@
 #pragma once
 #include <torch/torch.h>
 
+#include <opencv2/core.hpp>
+
 #include <array>
 #include <cstdint>
 #include <filesystem>
@@ -37,6 +39,9 @@ struct FrameSplit {
 };
 /// The camera frames of an A2D2 split (undistorted with its calibration).
 FrameSplit frames_of(const PairSplit& split);
+
+/// An image file as RGB uint8 [H, W, 3] (OpenCV decode); UserError naming the file when it does not decode.
+cv::Mat read_rgb_image(const std::filesystem::path& file);
 
 struct ViewBatch {
   torch::Tensor view_a, view_b;  ///< [b, 3, S, S] float32, normalised RGB

@@ -10,25 +10,9 @@
 #include "suite/core/error.hpp"
 #include "suite/core/rng.hpp"
 #include "suite/data/two_view.hpp"
+#include "suite/data/view_loader.hpp"
 
 namespace clcp {
-
-namespace {
-
-cv::Mat read_frame_rgb(const std::filesystem::path& file) {
-  cv::Mat bgr;
-  try {
-    bgr = cv::imread(file.string(), cv::IMREAD_COLOR);
-  } catch (const cv::Exception&) {
-    bgr.release();
-  }
-  if (bgr.empty()) fail("{}: the image does not decode; re-download or regenerate it", file.string());
-  cv::Mat rgb;
-  cv::cvtColor(bgr, rgb, cv::COLOR_BGR2RGB);
-  return rgb;
-}
-
-}  // namespace
 
 LabelledSplit labelled_split(const PairSplit& split) {
   LabelledSplit s;
@@ -99,7 +83,7 @@ LabelledBatch LabelledFrameLoader::batch(uint64_t epoch, int64_t i) const {
       const size_t record = order[q];
       try {
         const auto& file = split_.frames[record];
-        const cv::Mat frame = undistorter_.apply(read_frame_rgb(file), file.string());
+        const cv::Mat frame = undistorter_.apply(read_rgb_image(file), file.string());
         const auto& label_file = split_.labels[record];
         const cv::Mat ids = undistorter_.apply_labels(decoder_->decode(label_file), label_file.string());
         cv::Mat image, label;
