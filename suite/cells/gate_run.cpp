@@ -340,6 +340,7 @@ int gate_stat(const GateOptions& g) {
   std::sort(bundles.begin(), bundles.end());
   bundles.erase(std::unique(bundles.begin(), bundles.end()), bundles.end());
   std::vector<std::map<std::string, double>> runs;
+  std::vector<double> best_constant;
   std::vector<std::string> ids;
   std::set<std::string> fingerprints, groups;
   CellSpec first;
@@ -349,7 +350,9 @@ int gate_stat(const GateOptions& g) {
     if (runs.empty()) first = s;
     fingerprints.insert(s.fingerprint);
     groups.insert(s.init + "." + s.finetune_mode);
-    runs.push_back(gate::stat_metrics(read_json(d / "metrics.json")));
+    const json metrics = read_json(d / "metrics.json");
+    runs.push_back(gate::stat_metrics(metrics));
+    best_constant.push_back(gate::source_best_constant(metrics));
     ids.push_back(s.id());
   }
   if (fingerprints.size() > 1 || groups.size() > 1)
@@ -368,7 +371,7 @@ int gate_stat(const GateOptions& g) {
     if (first.init != b.init || first.finetune_mode != b.finetune_mode)
       fail("{}: the bundles are runs of {} {}, baseline {} is for {} {}; pass runs of the baseline's init and mode",
            bundles.front().string(), first.init, first.finetune_mode, name, b.init, b.finetune_mode);
-    const auto checks = gate::check_stat(b, runs);
+    const auto checks = gate::check_stat(b, runs, best_constant);
     std::cout << fmt::format("gate stat: {} run(s) of {} {} against baseline {} (n = {} runs at the {} scale, "
                              "fingerprint {}); one-sided Welch tests at α = {} with margins δ; mIoU in %\n",
                              runs.size(), b.init, b.finetune_mode, name,
@@ -377,12 +380,13 @@ int gate_stat(const GateOptions& g) {
                              "ref n", "mean", "sd", "new n", "mean", "sd", "Δ", "δ", "p(regr.)", "p(impr.)", "verdict");
     size_t flagged = 0;
     for (const auto& c : checks) {
-      flagged += c.verdict == "ok" ? 0 : 1;
+      flagged += c.verdict == "ok" || c.verdict == "not meaningful" ? 0 : 1;
       std::cout << fmt::format("{:<22} {:>5} {:>8} {:>7} {:>5} {:>8} {:>7} {:>8} {:>7} {:>9.4f} {:>9.4f}  {}\n", c.key,
                                c.ref.n, value_str(c.key, c.ref.mean), value_str(c.key, c.ref.sd), c.fresh.n,
                                value_str(c.key, c.fresh.mean), c.fresh.n > 1 ? value_str(c.key, c.fresh.sd) : "–",
                                c.verdict == "missing" ? "n/a" : value_str(c.key, c.delta), value_str(c.key, c.margin),
                                c.p_regression, c.p_improvement, c.verdict);
+      if (!c.note.empty()) std::cout << fmt::format("  {}: {} (not checked)\n", c.key, c.note);
     }
     if (flagged == 0) {
       std::cout << fmt::format("PASS: every metric within the reference distribution of {}\n", name);

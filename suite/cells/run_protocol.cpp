@@ -101,6 +101,14 @@ fs::path write_plan_report(const Plan& plan) {
   ro.title = fmt::format("clcp-bench: {} ({} scale)", plan.protocol_name, plan.scale);
   use_protocol_report_settings(ro, plan.protocol);
   const ReportModel model = build_report_model(bundles, ro);
+  // The controls' verdict is a finding, not an error: a scale that cannot answer the question still exits 0.
+  for (const auto& c : model.comparisons)
+    if (c.sensitivity) {
+      spdlog::log(c.sensitivity->answers ? spdlog::level::info : spdlog::level::warn, "sensitivity: {}",
+                  c.sensitivity->headline);
+      for (const auto& k : c.sensitivity->checks) spdlog::info("  {}", k.line);
+      spdlog::info("  {}", c.sensitivity->mde_line);
+    }
   const fs::path report_dir = plan.protocol_dir() / fmt::format("report-{}", plan.scale);
   write_report(model, report_dir);
   return report_dir;

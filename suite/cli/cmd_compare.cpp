@@ -8,11 +8,14 @@
 #include <filesystem>
 #include <iostream>
 #include <regex>
+#include <optional>
 #include <set>
 
 #include "suite/cli/commands.hpp"
 #include "suite/core/error.hpp"
+#include "suite/report/scale_sensitivity.hpp"
 #include "suite/stats/compare.hpp"
+#include "suite/stats/json_number.hpp"
 
 namespace clcp::cli {
 namespace fs = std::filesystem;
@@ -82,11 +85,35 @@ void add_compare(CLI::App& app) {
     opts.allow_unverified = o->allow_unverified;
     const fs::path root = fs::path(o->results) / o->protocol;
     const auto r = stats::compare(resolve_side(o->a, root), resolve_side(o->b, root), opts);
-    if (o->json)
-      std::cout << r.to_json().dump(2) << "\n";
-    else {
+    // The scale's controls (plan files of this fingerprint under ROOT), judged as the report judges them.
+    std::optional<stats::Sensitivity> scale;
+    std::string scale_error;
+    try {
+      scale = scale_sensitivity(root, r.fingerprint, opts.bootstrap, opts.allow_unverified);
+    } catch (const UserError& e) {
+      scale_error = e.what();
+    }
+    if (o->json) {
+      nlohmann::json j = r.to_json();
+      if (scale) {
+        nlohmann::json checks = nlohmann::json::array();
+        for (const auto& c : scale->checks)
+          checks.push_back({{"init", c.init}, {"role", c.role}, {"outcome", c.outcome}, {"passes", c.passes}});
+        j["scale_sensitivity"] = {{"answers", scale->answers}, {"headline", scale->headline}, {"controls", checks},
+                                  {"mde_source_points", stats::number_or_null(scale->mde_source_points)},
+                                  {"mde_target_points", stats::number_or_null(scale->mde_target_points)}};
+      }
+      std::cout << j.dump(2) << "\n";
+    } else {
       const std::string table = r.table();
       std::cout << table << (table.empty() || table.back() != '\n' ? "\n" : "");
+      if (scale) {
+        std::cout << fmt::format("scale check ({} controls): {}\n", scale->checks.size(), scale->headline);
+        for (const auto& c : scale->checks) std::cout << fmt::format("  {}\n", c.line);
+        std::cout << fmt::format("  {}\n", scale->mde_line);
+      } else if (!scale_error.empty()) {
+        std::cout << fmt::format("scale check: not available ({})\n", scale_error);
+      }
     }
   });
 }

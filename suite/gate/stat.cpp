@@ -2,10 +2,12 @@
 
 #include <boost/math/distributions/students_t.hpp>
 #include <cmath>
+#include <limits>
 
 #include "suite/core/error.hpp"
 #include "suite/core/fsio.hpp"
 #include "suite/gate/exact.hpp"
+#include "suite/stats/rpd_rule.hpp"
 
 namespace clcp::gate {
 namespace fs = std::filesystem;
@@ -103,14 +105,40 @@ std::map<std::string, Distribution> distributions(const std::vector<std::map<std
   return out;
 }
 
-std::vector<MetricCheck> check_stat(const StatBaseline& b, const std::vector<std::map<std::string, double>>& runs) {
+double source_best_constant(const json& m) {
+  if (m.contains("source") && m["source"].is_object() && m["source"].contains("best_constant_class_mIoU") &&
+      m["source"]["best_constant_class_mIoU"].is_number())
+    return m["source"]["best_constant_class_mIoU"].get<double>();
+  return std::numeric_limits<double>::quiet_NaN();
+}
+
+std::vector<MetricCheck> check_stat(const StatBaseline& b, const std::vector<std::map<std::string, double>>& runs,
+                                    const std::vector<double>& best_constant) {
   const auto fresh = distributions(runs);
+  // The rPD rule on both sides' mean source mIoU, with the fresh runs' floor (same images as the reference's).
+  std::string rpd_note;
+  if (!best_constant.empty() && b.metrics.count("source.mIoU") && fresh.count("source.mIoU")) {
+    double floor = 0;
+    for (double x : best_constant) floor += x;
+    floor /= static_cast<double>(best_constant.size());
+    const auto ref = stats::rpd_validity(b.metrics.at("source.mIoU").mean, floor);
+    const auto now = stats::rpd_validity(fresh.at("source.mIoU").mean, floor);
+    if (!ref.meaningful) rpd_note = "reference: " + ref.note;
+    else if (!now.meaningful) rpd_note = "fresh runs: " + now.note;
+  }
   std::vector<MetricCheck> out;
   for (const auto& [key, ref] : b.metrics) {
     MetricCheck c;
     c.key = key;
     c.ref = ref;
     c.margin = b.margins.count(key) ? b.margins.at(key) : 0.0;
+    if (key == "rPD" && !rpd_note.empty()) {
+      c.verdict = "not meaningful";
+      c.note = rpd_note;
+      if (fresh.count(key)) c.fresh = fresh.at(key), c.delta = c.fresh.mean - ref.mean;
+      out.push_back(c);
+      continue;
+    }
     const auto it = fresh.find(key);
     if (it == fresh.end()) {
       c.verdict = "missing";

@@ -49,12 +49,20 @@ struct MetricCheck {
   Distribution ref, fresh;
   double delta = 0, margin = 0, se = 0, df = 0;
   double p_regression = 1, p_improvement = 1;  ///< the two one-sided p-values
-  std::string verdict;                          ///< "ok" | "regression" | "suspicious improvement" | "missing"
+  std::string verdict;  ///< "ok" | "regression" | "suspicious improvement" | "missing" | "not meaningful" (rPD only)
+  std::string note;     ///< for "not meaningful": the rPD rule's line
 };
 
 /// One check per metric of the baseline, from the fresh runs' metrics (one map per run). A baseline metric that no
-/// fresh run has is "missing" (a failure).
-std::vector<MetricCheck> check_stat(const StatBaseline& b, const std::vector<std::map<std::string, double>>& runs);
+/// fresh run has is "missing" (a failure). `best_constant`: the fresh runs' source.best_constant_class_mIoU (one per
+/// run, as source_best_constant()); when given, "rPD" follows the rPD rule (suite/stats/rpd_rule.hpp): unless the
+/// reference's and the fresh runs' mean source mIoU are above the floor (mean best-constant + 0.10), its verdict is
+/// "not meaningful" and it neither passes nor fails the gate.
+std::vector<MetricCheck> check_stat(const StatBaseline& b, const std::vector<std::map<std::string, double>>& runs,
+                                    const std::vector<double>& best_constant = {});
+
+/// source.best_constant_class_mIoU of one metrics.json; NaN when absent.
+double source_best_constant(const nlohmann::json& metrics);
 
 /// The distribution of each metric over the runs (n, mean, sample sd; sd 0 for a single run).
 std::map<std::string, Distribution> distributions(const std::vector<std::map<std::string, double>>& runs);

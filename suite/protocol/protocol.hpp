@@ -64,6 +64,11 @@ struct Protocol {
   /// scale stands for (smoke's epoch 3 for the thesis's Ep19), so the report puts it beside that row and says so.
   /// Presentation only: not in recipe_json(), so no fingerprint or cell id depends on it.
   nlohmann::json report = nullptr;
+  /// Protocol key "controls": {"positive": [init...], "negative": [init...]}, each an init of the scale (UserError
+  /// otherwise). A positive control must beat the reference init (random, else imagenet), a negative one must not;
+  /// the report's sensitivity section and `compare` judge the scale by them (suite/stats/sensitivity.hpp).
+  /// Analysis only: not in recipe_json(), so no fingerprint or cell id depends on it.
+  std::vector<std::string> positive_controls, negative_controls;
   /// Sets `pretrain` from a pretraining protocol and scale (loads it: UserError for an unknown one).
   void bind_pretrain(const std::string& protocol, const std::string& pretrain_scale);
 

@@ -119,7 +119,9 @@ mstch::map group_ctx(const Fmt& F, const Comparison& c, const GroupRow& g, size_
       {"n", fmt::format("{}/{}", g.runs_done, g.runs.size())},
       {"cs", stat_ctx(F, g.miou_source, 2)},
       {"acdc", stat_ctx(F, g.miou_target, 2)},
-      {"rpd", stat_ctx(F, g.rpd, 2)},
+      {"rpd", g.runs_done == 0 || g.rpd_meaningful
+                  ? stat_ctx(F, g.rpd, 2)
+                  : mstch::map{{"pm", F.esc(g.rpd_note)}, {"ci", std::string()}, {"n", std::to_string(g.rpd.n)}}},
       {"conditions", conds},
       {"has_pub", pub},
       {"pub_experiment", pub ? F.esc(g.baseline->experiment) : F.dash()},
@@ -128,7 +130,7 @@ mstch::map group_ctx(const Fmt& F, const Comparison& c, const GroupRow& g, size_
       {"pub_rpd", F.num(prp, 2)},
       {"d_cs", F.signed_num(g.miou_source.mean - pcs, 2)},
       {"d_acdc", F.signed_num(g.miou_target.mean - pac, 2)},
-      {"d_rpd", F.signed_num(g.rpd.mean - prp, 2)},
+      {"d_rpd", g.rpd_meaningful ? F.signed_num(g.rpd.mean - prp, 2) : F.dash()},
       {"note", F.esc(g.note)},
       {"footnote", std::to_string(footnote)},
       {"provenance", fmt::format("{}", fmt::join(provs, "; "))},
@@ -234,6 +236,18 @@ mstch::array paired_ctx(const Comparison& c, const Fmt& F) {
   return rows;
 }
 
+mstch::map sensitivity_ctx(const Comparison& c, const Fmt& F) {
+  mstch::array checks;
+  if (!c.sensitivity) return mstch::map{{"checks", checks}};
+  for (const auto& k : c.sensitivity->checks)
+    checks.push_back(mstch::map{{"line", F.esc(k.line)}, {"outcome", F.esc(k.outcome)}, {"passes", k.passes},
+                                {"role", F.esc(k.role)}});
+  return mstch::map{{"headline", F.esc(c.sensitivity->headline)},
+                    {"answers", c.sensitivity->answers},
+                    {"mde_line", F.esc(c.sensitivity->mde_line)},
+                    {"checks", checks}};
+}
+
 mstch::map comparison_ctx(const ReportModel& model, size_t index, const Fmt& F, const RenderOptions& o) {
   const Comparison& c = model.comparisons[index];
   mstch::array conds, groups, clcp_groups, runs, classes, group_names, figures;
@@ -301,6 +315,8 @@ mstch::map comparison_ctx(const ReportModel& model, size_t index, const Fmt& F, 
       {"groups", groups},
       {"has_clcp", !clcp_groups.empty()},
       {"has_paired", !c.paired.empty()},
+      {"has_sensitivity", c.sensitivity.has_value()},
+      {"sensitivity", sensitivity_ctx(c, F)},
       {"reference", F.esc(c.reference)},
       {"paired", paired_ctx(c, F)},
       {"clcp_groups", clcp_groups},

@@ -102,6 +102,8 @@ RunRow read_run(const fs::path& dir, json& spec_raw, CellSpec& spec, bool allow_
     r.miou_source = frac_pct(src, "mIoU");
     r.miou_target = frac_pct(tgt, "mIoU");
     if (m.contains("rPD") && m["rPD"].is_number()) r.rpd = m["rPD"].get<double>();
+    if (src.contains("best_constant_class_mIoU") && src["best_constant_class_mIoU"].is_number())
+      r.best_constant_source = src["best_constant_class_mIoU"].get<double>();
     if (m["target"].contains("per_condition"))
       for (const auto& [cond, v] : m["target"]["per_condition"].items()) r.miou_conditions[cond] = frac_pct(v, "mIoU");
     r.iou_source = per_class(src);
@@ -203,6 +205,14 @@ std::vector<fs::path> find_plan_files(const fs::path& dir) {
 }
 
 void use_protocol_report_settings(ReportOptions& o, const json& protocol) {
+  if (const auto c = protocol.find("controls"); c != protocol.end() && c->is_object()) {
+    auto add = [](std::vector<std::string>& to, const json& list) {
+      for (const auto& x : list)
+        if (x.is_string() && std::find(to.begin(), to.end(), x.get<std::string>()) == to.end()) to.push_back(x);
+    };
+    add(o.controls.positive, c->value("positive", json::array()));
+    add(o.controls.negative, c->value("negative", json::array()));
+  }
   const auto r = protocol.find("report");
   if (r == protocol.end() || !r->is_object()) return;
   if (o.baseline.empty()) o.baseline = r->value("baseline", "");
@@ -337,7 +347,7 @@ ReportModel build_report_model(const std::vector<fs::path>& bundle_dirs, const R
       std::vector<fs::path>& group_dirs = dirs_of_group.emplace_back();
       for (size_t i : g.runs)
         if (!items[i].dir.empty()) group_dirs.push_back(items[i].dir);
-      std::vector<double> src, tgt, rpd;
+      std::vector<double> src, tgt, rpd, best_constant;
       std::map<std::string, std::vector<double>> cond;
       std::vector<std::vector<double>> cls_s(kNumClasses), cls_t(kNumClasses);
       for (size_t i : g.runs) {
@@ -347,6 +357,7 @@ ReportModel build_report_model(const std::vector<fs::path>& bundle_dirs, const R
         src.push_back(r.miou_source);
         tgt.push_back(r.miou_target);
         rpd.push_back(r.rpd);
+        best_constant.push_back(r.best_constant_source);
         for (const auto& cn : c.conditions) cond[cn].push_back(r.miou_conditions.count(cn) ? r.miou_conditions.at(cn) : stats::kNaN);
         for (int k = 0; k < kNumClasses; ++k) {
           cls_s[k].push_back(k < static_cast<int>(r.iou_source.size()) ? r.iou_source[k] : stats::kNaN);
@@ -372,11 +383,24 @@ ReportModel build_report_model(const std::vector<fs::path>& bundle_dirs, const R
           g.note = fmt::format("no bootstrap CI: {}", e.what());
         }
       }
+      if (g.runs_done > 0) {
+        const auto v = stats::rpd_validity(g.miou_source.mean / 100, from_values(best_constant).mean);
+        g.rpd_meaningful = v.meaningful;
+        g.rpd_note = v.note;
+      }
       if (model.baseline) g.baseline = match_baseline(*model.baseline, g, opts.published_rows);
     }
-    add_paired_rows(c, dirs_of_group, opts.bootstrap, opts.allow_unverified);
+    const auto compared = add_paired_rows(c, dirs_of_group, opts.bootstrap, opts.allow_unverified);
+    add_sensitivity(c, compared, opts.controls);
     model.comparisons.push_back(std::move(c));
   }
+  // The controls' verdict comes first: a reader must see whether the scale can answer the question before any table.
+  std::vector<std::string> first;
+  for (const auto& c : model.comparisons)
+    if (c.sensitivity)
+      first.push_back(fmt::format("{} ({} scale): {}", c.protocol, c.scale.empty() ? "?" : c.scale,
+                                  c.sensitivity->headline));
+  model.notes.insert(model.notes.begin(), first.begin(), first.end());
   if (model.baseline) {
     std::vector<std::string> unmatched;
     for (const auto& c : model.comparisons)

@@ -22,6 +22,8 @@
 #include "suite/stats/baselines.hpp"
 #include "suite/stats/bootstrap.hpp"
 #include "suite/stats/compare.hpp"
+#include "suite/stats/rpd_rule.hpp"
+#include "suite/stats/sensitivity.hpp"
 
 namespace clcp {
 
@@ -40,6 +42,7 @@ struct RunRow {
   std::string unverified;    ///< done but failing verification (only with allow_unverified): the problem
   std::string bundle_dir, provenance, command;  ///< provenance: path of provenance.json; command: its "rerun" (this cell only), else its "command"
   double miou_source = stats::kNaN, miou_target = stats::kNaN, rpd = stats::kNaN;  ///< percent, percent, ratio
+  double best_constant_source = stats::kNaN;  ///< metrics.json source.best_constant_class_mIoU (fraction)
   std::map<std::string, double> miou_conditions;                                    ///< percent
   std::vector<double> iou_source, iou_target;  ///< per class (19), percent, NaN for classes absent everywhere
   std::vector<double> iter, loss, lr;          ///< train_log.jsonl curves (deterministic fields only)
@@ -57,6 +60,9 @@ struct GroupRow {
   int64_t runs_done = 0;
   std::optional<stats::BaselineRow> baseline;    ///< the published row matched to this group
   std::string note;                              ///< e.g. why a CI is missing
+  /// The rPD rule (suite/stats/rpd_rule.hpp) on the mean source mIoU; when false the tables show rpd_note, not rPD.
+  bool rpd_meaningful = false;
+  std::string rpd_note;
 };
 
 /// One group against the section's reference group of the same finetune mode (suite/report/paired.hpp), paired by
@@ -77,6 +83,8 @@ struct Comparison {
   std::vector<GroupRow> groups;         ///< by init, then full before frozen
   std::string reference;                ///< init the paired rows compare against ("random", else "imagenet"; "" none)
   std::vector<PairedRow> paired;        ///< every other group with a reference group of its finetune mode
+  /// The controls' verdict on this scale (suite/stats/sensitivity.hpp); unset when no controls are declared.
+  std::optional<stats::Sensitivity> sensitivity;
   bool has_clcp() const;
 };
 
@@ -98,6 +106,7 @@ struct ReportOptions {
   /// matched by init and mode, CLCP checkpoints by label.
   std::map<std::string, std::string> published_rows;
   std::vector<std::filesystem::path> plans;  ///< plan-*.json files whose cells are all listed
+  stats::Controls controls;  ///< the protocol's "controls" (use_protocol_report_settings); empty: no sensitivity section
   stats::BootstrapOptions bootstrap;
   /// Use finished bundles that fail verification (edited, truncated or missing files; metrics.json disagreeing with
   /// its evidence), marked "NOT VERIFIED" in the runs table and the notes; otherwise they are an error.
@@ -107,7 +116,7 @@ struct ReportOptions {
 };
 
 /// Takes a protocol's "report" key (Protocol::to_json(), as a plan file keeps it): its baseline when `o.baseline`
-/// is empty, and its published_rows. A protocol without the key leaves `o` as it is.
+/// is empty, and its published_rows; and its "controls". A protocol without the keys leaves `o` as it is.
 void use_protocol_report_settings(ReportOptions& o, const nlohmann::json& protocol);
 
 /// Reads the bundles (folders with spec.json) and plan files. Throws UserError for an unreadable bundle or plan.

@@ -8,6 +8,7 @@
 #include <unordered_map>
 
 #include "suite/core/error.hpp"
+#include "suite/eval/baseline.hpp"
 #include "suite/stats/aggregate.hpp"
 #include "suite/stats/json_number.hpp"
 #include "suite/stats/run_bundle.hpp"
@@ -104,6 +105,10 @@ Delta make_delta(const std::vector<double>& a_runs, const std::vector<double>& b
   d.delta.lo = percentile(diff, (1 - o.level) / 2);
   d.delta.hi = percentile(diff, (1 + o.level) / 2);
   d.p_improvement = finite ? static_cast<double>(positive) / static_cast<double>(finite) : kNaN;
+  std::vector<double> finite_diff;
+  for (double x : diff)
+    if (std::isfinite(x)) finite_diff.push_back(x);
+  d.se = mean_sd(finite_diff).sd;
   d.verdict = verdict_of(d.delta);
   return d;
 }
@@ -121,6 +126,7 @@ nlohmann::json Delta::to_json() const {
           {"delta", number_or_null(delta.value)},
           {"ci", {number_or_null(delta.lo), number_or_null(delta.hi)}},
           {"P_improvement", number_or_null(p_improvement)},
+          {"se", number_or_null(se)},
           {"verdict", verdict}};
 }
 
@@ -199,6 +205,7 @@ CompareResult compare(const std::vector<fs::path>& a_paths, const std::vector<fs
   r.unverified.insert(r.unverified.end(), b.unverified.begin(), b.unverified.end());
   std::vector<StratifiedRun> arm_a, arm_b;
   std::vector<RunValues> val_a, val_b;
+  std::vector<double> floor_a, floor_b;  // best-constant-class mIoU of each paired run's source images
   for (const auto& [seed, ra] : a.by_seed) {
     auto it = b.by_seed.find(seed);
     if (it == b.by_seed.end()) {
@@ -209,6 +216,8 @@ CompareResult compare(const std::vector<fs::path>& a_paths, const std::vector<fs
     arm_b.push_back(align_to(arm_a.back(), stratify(it->second.source, it->second.target, seed), it->second.spec.id()));
     val_a.push_back(run_values(arm_a.back()));
     val_b.push_back(run_values(arm_b.back()));
+    floor_a.push_back(best_constant_class_miou(ra.source));
+    floor_b.push_back(best_constant_class_miou(it->second.source));
     r.seeds.push_back(seed);
     r.a_cells.push_back(ra.spec.id());
     r.b_cells.push_back(it->second.spec.id());
@@ -234,6 +243,9 @@ CompareResult compare(const std::vector<fs::path>& a_paths, const std::vector<fs
   r.miou_source = make_delta(col(val_a, src), col(val_b, src), reps[0].source, reps[1].source, opts.bootstrap);
   r.miou_target = make_delta(col(val_a, tgt), col(val_b, tgt), reps[0].target, reps[1].target, opts.bootstrap);
   r.rpd = make_delta(col(val_a, rpd), col(val_b, rpd), reps[0].rpd, reps[1].rpd, opts.bootstrap);
+  r.rpd_a = rpd_validity(r.miou_source.a, mean_sd(floor_a).mean);
+  r.rpd_b = rpd_validity(r.miou_source.b, mean_sd(floor_b).mean);
+  if (!r.rpd_a.meaningful || !r.rpd_b.meaningful) r.rpd.verdict = "not meaningful";
   for (size_t c = 0; c < r.conditions.size(); ++c) {
     auto cond = [c](const RunValues& v) { return v.conditions[c]; };
     r.miou_conditions.push_back(
@@ -266,6 +278,9 @@ nlohmann::json CompareResult::to_json() const {
           {"mIoU_source", miou_source.to_json()},
           {"mIoU_target", miou_target.to_json()},
           {"rPD", rpd.to_json()},
+          {"rPD_rule", {{"floor_margin", kRpdFloorMargin},
+                        {"A", {{"meaningful", rpd_a.meaningful}, {"floor", number_or_null(rpd_a.floor)}}},
+                        {"B", {{"meaningful", rpd_b.meaningful}, {"floor", number_or_null(rpd_b.floor)}}}}},
           {"mIoU_conditions", conds},
           {"seeds_needed", seeds_needed.to_json()},
           {"effect_points", options.effect_points},
@@ -296,6 +311,8 @@ std::string CompareResult::table() const {
   row("mIoU target (pooled)", miou_target, false);
   for (size_t c = 0; c < conditions.size(); ++c) row("mIoU target " + conditions[c], miou_conditions[c], false);
   row("rPD", rpd, true);
+  for (const auto* v : {&rpd_a, &rpd_b})
+    if (!v->meaningful) t += fmt::format("{}: {}\n", v == &rpd_a ? "A" : "B", v->note);
   t += fmt::format("seeds needed for {:+.2f} mIoU points on the target: {}\n", options.effect_points,
                    seeds_needed.note);
   t += fmt::format("bootstrap: {} replicates, seed {}, percentile CI, paired by seed and image\n",

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "suite/stats/bootstrap.hpp"
+#include "suite/stats/rpd_rule.hpp"
 
 namespace clcp::stats {
 
@@ -29,7 +30,8 @@ struct Delta {
   double a = kNaN, b = kNaN;   ///< means over paired runs (fractions)
   Estimate delta;              ///< B − A with CI
   double p_improvement = kNaN; ///< share of replicates with Δ > 0
-  std::string verdict;         ///< better | worse | inconclusive
+  double se = kNaN;            ///< bootstrap standard error of Δ: sample sd of the finite replicates' Δ
+  std::string verdict;         ///< better | worse | inconclusive; for rPD also "not meaningful" (rpd_rule.hpp)
   nlohmann::json to_json() const;
 };
 
@@ -51,6 +53,8 @@ struct CompareResult {
   std::vector<std::string> conditions;
   Delta miou_source, miou_target, rpd;
   std::vector<Delta> miou_conditions;         ///< same order as conditions
+  RpdValidity rpd_a, rpd_b;                   ///< the rPD rule on each side's mean source mIoU (rpd_rule.hpp);
+                                              ///< unless both are meaningful, rpd.verdict is "not meaningful"
   SeedsNeeded seeds_needed;
   CompareOptions options;
   nlohmann::json to_json() const;             ///< deterministic
