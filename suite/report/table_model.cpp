@@ -1,5 +1,7 @@
 #include "suite/report/table_model.hpp"
 
+#include "suite/eval/baseline.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -66,6 +68,14 @@ void read_train_log(const Bundle& b, RunRow& r) {
   }
 }
 
+// "<source dataset>_<source eval split>" of a spec's recipe (the source evidence file's name), "" if absent.
+std::string recipe_evidence_name(const json& spec_raw) {
+  const json* rec = spec_raw.contains("recipe") ? &spec_raw["recipe"] : nullptr;
+  if (!rec || !rec->contains("source")) return "";
+  const json& s = (*rec)["source"];
+  return s.value("dataset", "") + "_" + s.value("eval_split", "");
+}
+
 RunRow read_run(const fs::path& dir, json& spec_raw, CellSpec& spec, bool allow_unverified) {
   Bundle b(dir);
   if (!fs::exists(b.spec_path())) fail("{}: no spec.json; pass a result bundle folder", dir.string());
@@ -104,6 +114,8 @@ RunRow read_run(const fs::path& dir, json& spec_raw, CellSpec& spec, bool allow_
     if (m.contains("rPD") && m["rPD"].is_number()) r.rpd = m["rPD"].get<double>();
     if (src.contains("best_constant_class_mIoU") && src["best_constant_class_mIoU"].is_number())
       r.best_constant_source = src["best_constant_class_mIoU"].get<double>();
+    else if (const fs::path ev = b.evidence_path(recipe_evidence_name(spec_raw)); fs::exists(ev))
+      r.best_constant_source = best_constant_class_miou(read_evidence_jsonl(ev));  // bundles older than the key
     if (m["target"].contains("per_condition"))
       for (const auto& [cond, v] : m["target"]["per_condition"].items()) r.miou_conditions[cond] = frac_pct(v, "mIoU");
     r.iou_source = per_class(src);

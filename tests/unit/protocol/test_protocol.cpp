@@ -56,7 +56,12 @@ TEST_CASE("the smoke scale shrinks iterations and sizes but keeps the recipe str
   CHECK(smoke.pipeline.crop == full.pipeline.crop);
   CHECK(smoke.lr == full.lr);
   // random against CLCP pretrained on the embedded pairs (clcp_a2d2 smoke), at two epochs, backbone frozen.
-  CHECK(smoke.inits == std::vector<std::string>{"random", "clcp-b16-lin@ep3", "clcp-b16-lin@ep7"});
+  CHECK(smoke.inits == std::vector<std::string>{"random", "clcp-b16-lin@ep3", "clcp-b16-lin@ep7", "simclr-b16@ep7",
+                                                "supervised-b16@ep7", "clcp-b16-lin-shuf@ep7"});
+  // ... with a positive and a negative control that say whether the scale can tell encoders apart.
+  CHECK(smoke.positive_controls == std::vector<std::string>{"supervised-b16@ep7"});
+  CHECK(smoke.negative_controls == std::vector<std::string>{"clcp-b16-lin-shuf@ep7"});
+  CHECK(smoke.to_json().at("controls").at("positive") == nlohmann::json{"supervised-b16@ep7"});
   CHECK(smoke.finetune_modes == std::vector<std::string>{"frozen"});
   CHECK(smoke.fingerprint() != full.fingerprint());
 }
@@ -70,6 +75,20 @@ TEST_CASE("the fingerprint ignores the grid but not the recipe") {
   b.lr = 0.02;
   CHECK(a.fingerprint() != b.fingerprint());
   CHECK(a.fingerprint().size() == 16);
+}
+
+TEST_CASE("a control init that is not one of the scale's inits is refused in one line, and controls are not recipe") {
+  const auto p = variant("ctrl", [](auto& j) {
+    j["scales"]["smoke"]["overrides"]["controls"]["positive"] = {"supervised-b16@ep9"};
+  });
+  const auto msg = error_of([&] { load_protocol(p.string(), "smoke"); });
+  CHECK(msg.find("controls.positive") != std::string::npos);
+  CHECK(msg.find("'supervised-b16@ep9'") != std::string::npos);
+  CHECK(msg.find("not one of this scale's inits") != std::string::npos);
+  CHECK(msg.find('\n') == std::string::npos);
+  // Dropping the controls leaves the fingerprint (and so every cell id) as it was.
+  const auto q = variant("noctrl", [](auto& j) { j["scales"]["smoke"]["overrides"].erase("controls"); });
+  CHECK(load_protocol(q.string(), "smoke").fingerprint() == load_protocol("dg_acdc", "smoke").fingerprint());
 }
 
 TEST_CASE("an unknown top-level key is an error naming the key and the file") {
