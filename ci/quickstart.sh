@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The README's first command: install, build the clcp-bench binary (only it: the tests are built by the second
-# command, ci/test.sh), render the embedded data, run the dg_acdc protocol at smoke scale on it — CLCP pretraining on
-# the embedded camera/lidar pairs, then random vs CLCP@ep3 vs CLCP@ep7 finetuned and evaluated — print the compare
-# verdicts and the report's path.
+# command, ci/test.sh), render the embedded data, run the dg_acdc protocol at smoke scale on it — CLCP, SimCLR, the
+# supervised positive control and the shuffled-pairs negative control pretrained on the embedded A2D2 data, then
+# random vs each encoder finetuned and evaluated — print the compare verdicts (which end with the controls' verdict on
+# the scale) and the report's path.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash ci/setup.sh clcp-bench

@@ -221,10 +221,10 @@ Protocol protocol_from_json(json j, const fs::path& file, const std::string& sca
       auto& list = std::string(role) == "positive" ? p.positive_controls : p.negative_controls;
       list = q.strings(role);
       for (const auto& init : list)
-        require(std::find(p.inits.begin(), p.inits.end(), init) != p.inits.end(), where,
-                fmt::format("controls.{}", role),
-                fmt::format("names '{}', which is not one of this scale's inits; add it to \"inits\" or remove it",
-                            init));
+        if (std::find(p.inits.begin(), p.inits.end(), init) == p.inits.end())
+          fail("{}: key 'controls.{}' names '{}', which is not one of this scale's inits; add it to \"inits\" or "
+               "remove it",
+               where, role, init);
     }
     q.finish();
   }

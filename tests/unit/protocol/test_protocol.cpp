@@ -91,6 +91,21 @@ TEST_CASE("a control init that is not one of the scale's inits is refused in one
   CHECK(load_protocol(q.string(), "smoke").fingerprint() == load_protocol("dg_acdc", "smoke").fingerprint());
 }
 
+TEST_CASE("img_size is a multiple of the patch, and the crops must equal it") {
+  const auto ok = variant("img128", [](auto& j) {
+    j["model"]["img_size"] = 128;
+    j["pipeline"]["crop"] = {128, 128};
+    j["inference"]["crop"] = {128, 128};
+  });
+  CHECK(load_protocol(ok.string(), "full").img_size == 128);
+  const auto odd = variant("img100", [](auto& j) { j["model"]["img_size"] = 100; });
+  CHECK(error_of([&] { load_protocol(odd.string(), "full"); }).find("'model.img_size' must be a multiple of 16") !=
+        std::string::npos);
+  const auto crop = variant("img128crop", [](auto& j) { j["model"]["img_size"] = 128; });
+  CHECK(error_of([&] { load_protocol(crop.string(), "full"); }).find("must equal the model's img_size (128x128)") !=
+        std::string::npos);
+}
+
 TEST_CASE("an unknown top-level key is an error naming the key and the file") {
   const auto p = variant("typo", [](auto& j) { j["optimiser"] = 1; });
   const auto msg = error_of([&] { load_protocol(p.string(), "full"); });
