@@ -1,6 +1,7 @@
 // Evaluation of one model on a protocol's eval splits (kept apart from run_cell.cpp so the train and eval stages'
 // headers never meet in one translation unit).
 #include <chrono>
+#include <set>
 
 #include <fmt/format.h>
 
@@ -9,6 +10,7 @@
 #include "suite/core/signals.hpp"
 #include "suite/data/sample_io.hpp"
 #include "suite/eval/baseline.hpp"
+#include "suite/eval/panel.hpp"
 #include "suite/eval/evaluate.hpp"
 #include "suite/eval/metrics.hpp"
 #include "suite/train/progress.hpp"
@@ -44,6 +46,15 @@ json evaluate_model(Segmenter& model, const Protocol& p, const RunData& data, co
   auto evaluate = [&](const Split& split, const std::string& name) {
     ProgressLine line("eval " + name, static_cast<int64_t>(split.records.size()));
     const auto e0 = std::chrono::steady_clock::now();
+    // The qualitative panel's images (chosen from their ids alone) keep image, label and prediction in the bundle.
+    const auto panel = panel_records(split, panel_per_group(split));
+    const std::set<size_t> panel_set(panel.begin(), panel.end());
+    const PredictionFn keep_panel = [&](size_t i, const LoadedSample& sample, const torch::Tensor& pred) {
+      if (!panel_set.count(i)) return;
+      const torch::Tensor p = pred.contiguous();
+      const cv::Mat pred_mat(static_cast<int>(p.size(0)), static_cast<int>(p.size(1)), CV_8UC1, p.data_ptr());
+      write_panel_files(panel_files(b.dir(), name, split.records[i].id), sample.image, sample.label, pred_mat);
+    };
     auto ev = evaluate_split(
         logits_fn, split, [&](size_t i) { return load_sample(split.records[i]); }, eo,
         [&](size_t done, size_t total) {
@@ -56,7 +67,8 @@ json evaluate_model(Segmenter& model, const Protocol& p, const RunData& data, co
                               stop_signal());
           const double rate = done / std::max(eval_seconds_since(e0), 1e-9);
           line.update(static_cast<int64_t>(done), {}, rate, (total - done) / std::max(rate, 1e-9));
-        });
+        },
+        keep_panel);
     line.finish();
     eval_speed[name] = {{"images", split.records.size()},
                         {"wall_s", eval_seconds_since(e0)},

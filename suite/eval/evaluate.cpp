@@ -6,7 +6,8 @@
 namespace clcp {
 
 std::vector<ImageEvidence> evaluate_split(const LogitsFn& logits_fn, const Split& split, const SampleLoader& load,
-                                          const EvalOptions& opts, const EvalProgressFn& progress) {
+                                          const EvalOptions& opts, const EvalProgressFn& progress,
+                                          const PredictionFn& on_prediction) {
   torch::NoGradGuard no_grad;
   std::vector<ImageEvidence> out;
   out.reserve(split.records.size());
@@ -24,6 +25,7 @@ std::vector<ImageEvidence> evaluate_split(const LogitsFn& logits_fn, const Split
     const cv::Mat label = sample.label.isContinuous() ? sample.label : sample.label.clone();
     const auto label_t = torch::from_blob(label.data, {label.rows, label.cols}, torch::kUInt8);
     out.push_back(image_evidence(pred, label_t, rec.id, split.dataset, rec.condition));
+    if (on_prediction) on_prediction(i, sample, pred);
     if (progress) progress(i + 1, total);
   }
   return out;

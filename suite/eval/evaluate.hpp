@@ -27,9 +27,14 @@ using EvalProgressFn = std::function<void(size_t done, size_t total)>;
 /// Loads split.records[i] (BGR uint8 image, uint8 trainId label at the image's original size).
 using SampleLoader = std::function<LoadedSample(size_t index)>;
 
+/// Called after each image's prediction: (record index, the sample, prediction [H,W] uint8 trainIds on the CPU).
+/// Used to keep the qualitative panel's few label maps (panel.hpp) from the evaluation pass itself.
+using PredictionFn = std::function<void(size_t index, const LoadedSample& sample, const torch::Tensor& pred)>;
+
 /// Evidence for every record of `split`, in split order, with id/dataset/condition from the record and split.
 /// Throws UserError naming the label file if a label's size differs from its image's or it is not 8-bit gray.
 std::vector<ImageEvidence> evaluate_split(const LogitsFn& logits_fn, const Split& split, const SampleLoader& load,
-                                          const EvalOptions& opts, const EvalProgressFn& progress = {});
+                                          const EvalOptions& opts, const EvalProgressFn& progress = {},
+                                          const PredictionFn& on_prediction = {});
 
 }  // namespace clcp

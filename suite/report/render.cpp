@@ -1,5 +1,8 @@
 #include "suite/report/render.hpp"
 
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -248,6 +251,33 @@ mstch::map sensitivity_ctx(const Comparison& c, const Fmt& F) {
                     {"checks", checks}};
 }
 
+// The panel: column names, the legend, and for HTML every tile as a PNG data URI; LaTeX and Markdown include the
+// grid file write_report puts beside them (panel_file_name).
+mstch::map panel_ctx(const Comparison& c, size_t index, const Fmt& F) {
+  mstch::array columns, rows, legend;
+  for (const auto& name : c.panel_columns) columns.push_back(mstch::map{{"name", F.esc(name)}});
+  if (F.f == "html")
+    for (const auto& r : c.panel) {
+      mstch::array tiles;
+      for (auto t : panel_tiles(r)) {
+        // Thumbnails keep the self-contained file small: 320 px wide (area for the photo, nearest for label maps).
+        if (t.cols > 320)
+          cv::resize(t, t, cv::Size(320, std::max(1, t.rows * 320 / t.cols)), 0, 0,
+                     tiles.empty() ? cv::INTER_AREA : cv::INTER_NEAREST);
+        tiles.push_back(mstch::map{{"src", png_data_uri(t)}});
+      }
+      rows.push_back(mstch::map{{"id", F.esc(r.id)}, {"split", F.esc(r.split)}, {"tiles", tiles}});
+    }
+  for (int k = 0; k < kNumClasses; ++k)
+    legend.push_back(mstch::map{{"name", F.esc(std::string(kClassNames[k]))},
+                                {"rgb", fmt::format("{},{},{}", kPalette[k][0], kPalette[k][1], kPalette[k][2])}});
+  std::string ids;
+  for (const auto& r : c.panel) ids += (ids.empty() ? "" : ", ") + r.id;
+  return mstch::map{{"columns", columns}, {"rows", rows}, {"legend", legend},
+                    {"file", panel_file_name(index)}, {"ids", F.esc(ids)},
+                    {"column_list", F.esc(fmt::format("{}", fmt::join(c.panel_columns, ", ")))}};
+}
+
 mstch::map comparison_ctx(const ReportModel& model, size_t index, const Fmt& F, const RenderOptions& o) {
   const Comparison& c = model.comparisons[index];
   mstch::array conds, groups, clcp_groups, runs, classes, group_names, figures;
@@ -316,6 +346,8 @@ mstch::map comparison_ctx(const ReportModel& model, size_t index, const Fmt& F, 
       {"has_clcp", !clcp_groups.empty()},
       {"has_paired", !c.paired.empty()},
       {"has_sensitivity", c.sensitivity.has_value()},
+      {"has_panel", !c.panel.empty()},
+      {"panel", c.panel.empty() ? mstch::map{} : panel_ctx(c, index, F)},
       {"sensitivity", sensitivity_ctx(c, F)},
       {"reference", F.esc(c.reference)},
       {"paired", paired_ctx(c, F)},
@@ -391,6 +423,8 @@ std::string render_report(const ReportModel& model, const std::string& format, c
   return render_template(model, f, opts);
 }
 
+std::string panel_file_name(size_t comparison) { return fmt::format("panel-c{}.png", comparison); }
+
 std::vector<fs::path> write_report(const ReportModel& model, const fs::path& out_dir,
                                    const std::vector<std::string>& formats, RenderOptions o) {
   ensure_writable_dir(out_dir);
@@ -400,6 +434,15 @@ std::vector<fs::path> write_report(const ReportModel& model, const fs::path& out
     const fs::path p = out_dir / report_file_name(f);
     write_atomic(p, render_report(model, f, o));
     written.push_back(p);
+  }
+  // The panels' grid images, which report.tex and report.md include (report.html embeds its tiles).
+  for (size_t i = 0; i < model.comparisons.size(); ++i) {
+    if (model.comparisons[i].panel.empty()) continue;
+    std::vector<uchar> png;
+    if (!cv::imencode(".png", panel_grid(model.comparisons[i].panel), png))
+      fail("{}: PNG encoding of the qualitative panel failed", (out_dir / panel_file_name(i)).string());
+    write_atomic(out_dir / panel_file_name(i), std::string(png.begin(), png.end()));
+    written.push_back(out_dir / panel_file_name(i));
   }
   return written;
 }

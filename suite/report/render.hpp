@@ -33,6 +33,8 @@ std::filesystem::path templates_dir();
 std::string canonical_format(const std::string& format);
 /// The file name a format is written to: report.html, report.tex, report.md, report.csv, report.json.
 std::string report_file_name(const std::string& format);
+/// File name of comparison i's qualitative-panel grid in a report folder: panel-c<i>.png (written by write_report).
+std::string panel_file_name(size_t comparison);
 /// Renders one format to a string.
 std::string render_report(const ReportModel& model, const std::string& format, const RenderOptions& opts = {});
 /// Writes each format into `out_dir` atomically (opts.out_dir is set to `out_dir`); returns the written paths.

@@ -239,6 +239,69 @@ ReportModel build_report_model(const std::vector<fs::path>& bundle_dirs, const s
   return build_report_model(bundle_dirs, o);
 }
 
+namespace {
+
+// Per group, the folder of its lowest-seed finished run ("" when none): the panel shows one prediction per group.
+template <class Items>
+std::vector<fs::path> items_dirs_by_group(const Comparison& c, const Items& items) {
+  std::vector<fs::path> out;
+  for (const GroupRow& g : c.groups) {
+    fs::path dir;
+    for (size_t i : g.runs)
+      if (c.runs[i].state == "done" && !items[i].dir.empty()) {
+        dir = items[i].dir;
+        break;
+      }
+    out.push_back(dir);
+  }
+  return out;
+}
+
+// The panel rows: every evidence/panel/<split>/<stem>.image.png of any group's run, each group's <stem>.pred.png.
+void add_panel(Comparison& c, const std::vector<fs::path>& run_dirs, const std::string& source_split) {
+  // (source split first, split, stem) → row: the source's images lead, as in the tables.
+  std::map<std::tuple<bool, std::string, std::string>, PanelRow> rows;
+  std::vector<size_t> columns;                                     // group indices with panel files
+  for (size_t g = 0; g < run_dirs.size(); ++g) {
+    const fs::path root = run_dirs[g] / "evidence" / "panel";
+    std::error_code ec;
+    if (run_dirs[g].empty() || !fs::is_directory(root, ec)) continue;
+    columns.push_back(g);
+    for (const auto& split : fs::directory_iterator(root, ec)) {
+      if (!split.is_directory()) continue;
+      for (const auto& f : fs::directory_iterator(split.path(), ec)) {
+        const std::string name = f.path().filename().string();
+        const std::string suffix = ".image.png";
+        if (name.size() <= suffix.size() || name.compare(name.size() - suffix.size(), suffix.size(), suffix) != 0)
+          continue;
+        const std::string stem = name.substr(0, name.size() - suffix.size());
+        const std::string split_name = split.path().filename().string();
+        PanelRow& row = rows[{split_name != source_split, split_name, stem}];
+        if (row.image.empty()) {
+          row.split = split.path().filename().string();
+          row.id = stem;
+          for (size_t p = row.id.find("__"); p != std::string::npos; p = row.id.find("__", p + 1))
+            row.id.replace(p, 2, "/");
+          row.image = f.path();
+          row.label = split.path() / (stem + ".label.png");
+        }
+      }
+    }
+  }
+  if (columns.empty()) return;
+  for (size_t g : columns) c.panel_columns.push_back(c.groups[g].experiment);
+  for (auto& [key, row] : rows) {
+    for (size_t g : columns) {
+      const fs::path pred =
+          run_dirs[g] / "evidence" / "panel" / std::get<1>(key) / (std::get<2>(key) + ".pred.png");
+      row.preds.push_back(fs::exists(pred) ? pred : fs::path());
+    }
+    c.panel.push_back(std::move(row));
+  }
+}
+
+}  // namespace
+
 ReportModel build_report_model(const std::vector<fs::path>& bundle_dirs, const ReportOptions& opts) {
   ReportModel model;
   model.title = opts.title;
@@ -402,6 +465,13 @@ ReportModel build_report_model(const std::vector<fs::path>& bundle_dirs, const R
       }
       if (model.baseline) g.baseline = match_baseline(*model.baseline, g, opts.published_rows);
     }
+    std::string source_split;  // "<dataset>_<eval split>", the source evidence's name
+    for (const auto& it : items)
+      if (!it.dir.empty()) {
+        source_split = recipe_evidence_name(it.spec_raw);
+        break;
+      }
+    add_panel(c, items_dirs_by_group(c, items), source_split);
     const auto compared = add_paired_rows(c, dirs_of_group, opts.bootstrap, opts.allow_unverified);
     add_sensitivity(c, compared, opts.controls);
     model.comparisons.push_back(std::move(c));

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "suite/report/clcp_init.hpp"
+#include "suite/report/panel.hpp"
 #include "suite/report/pretrain_model.hpp"
 #include "suite/stats/baselines.hpp"
 #include "suite/stats/bootstrap.hpp"
@@ -85,6 +86,10 @@ struct Comparison {
   std::vector<PairedRow> paired;        ///< every other group with a reference group of its finetune mode
   /// The controls' verdict on this scale (suite/stats/sensitivity.hpp); unset when no controls are declared.
   std::optional<stats::Sensitivity> sensitivity;
+  /// The qualitative panel (suite/report/panel.hpp): one column per group with a finished run that kept panel files
+  /// (GroupRow::experiment), one row per kept image; empty when no bundle has them.
+  std::vector<std::string> panel_columns;
+  std::vector<PanelRow> panel;
   bool has_clcp() const;
 };
 
