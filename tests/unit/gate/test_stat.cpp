@@ -127,3 +127,22 @@ TEST_CASE("the statistical gate's default baseline is committed, has 3 or more r
        "dg_acdc-smoke-random --update`, then commit the baseline");
   CHECK(b.fingerprint == smoke.fingerprint());
 }
+
+TEST_CASE("rPD follows the rPD rule: not checked where the source mIoU is not 10 points above the best constant") {
+  StatBaseline b = reference();  // source mIoU mean 0.30
+  b.metrics["rPD"] = {5, 0.60, 0.02};
+  b.margins["rPD"] = 0.05;
+  auto fresh = runs({0.30, 0.31});
+  for (auto& r : fresh) r["rPD"] = 0.20;  // far below the reference: a regression where rPD means something
+  // floor 0.15 + 0.10 = 0.25 < 0.30: meaningful, the drop is flagged.
+  const auto checked = clcp::gate::check_stat(b, fresh, {0.15, 0.15});
+  CHECK(checked.at(0).key == "rPD");
+  CHECK(checked.at(0).verdict == "regression");
+  // floor 0.25 + 0.10 = 0.35 ≥ 0.30: not meaningful, neither checked nor failing, with the rule's line.
+  const auto skipped = clcp::gate::check_stat(b, fresh, {0.25, 0.25});
+  CHECK(skipped.at(0).verdict == "not meaningful");
+  CHECK(skipped.at(0).note == "reference: rPD not meaningful (source mIoU 30.00 ≤ floor 35.00)");
+  CHECK(skipped.at(1).verdict == "ok");  // source.mIoU itself is still checked
+  // Without the floors (old callers), rPD is checked as before.
+  CHECK(clcp::gate::check_stat(b, fresh).at(0).verdict == "regression");
+}
