@@ -102,8 +102,7 @@ Sensitivity assess_sensitivity(const std::string& reference, std::vector<Control
                              "not reward a broken one.",
                              reference);
   else
-    s.headline = fmt::format("This scale cannot answer the question: a control fails (below), so the verdicts "
-                             "that follow are recorded, not findings.");
+    s.headline = "This scale cannot answer the question: a control fails, so its verdicts are recorded, not findings.";
   return s;
 }
 
