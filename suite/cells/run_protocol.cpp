@@ -108,6 +108,7 @@ fs::path write_plan_report(const Plan& plan) {
                   c.sensitivity->headline);
       for (const auto& k : c.sensitivity->checks) spdlog::info("  {}", k.line);
       spdlog::info("  {}", c.sensitivity->mde_line);
+      spdlog::info("  {}", c.sensitivity->seeds_line);
     }
   const fs::path report_dir = plan.protocol_dir() / fmt::format("report-{}", plan.scale);
   write_report(model, report_dir);

@@ -111,6 +111,7 @@ void add_compare(CLI::App& app) {
         std::cout << fmt::format("scale check ({} controls): {}\n", scale->checks.size(), scale->headline);
         for (const auto& c : scale->checks) std::cout << fmt::format("  {}\n", c.line);
         std::cout << fmt::format("  {}\n", scale->mde_line);
+        std::cout << fmt::format("  {}\n", scale->seeds_line);
       } else if (!scale_error.empty()) {
         std::cout << fmt::format("scale check: not available ({})\n", scale_error);
       }

@@ -248,6 +248,7 @@ mstch::map sensitivity_ctx(const Comparison& c, const Fmt& F) {
   return mstch::map{{"headline", F.esc(c.sensitivity->headline)},
                     {"answers", c.sensitivity->answers},
                     {"mde_line", F.esc(c.sensitivity->mde_line)},
+                    {"seeds_line", F.esc(c.sensitivity->seeds_line)},
                     {"checks", checks}};
 }
 

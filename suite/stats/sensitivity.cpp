@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 
 namespace clcp::stats {
@@ -91,6 +92,14 @@ Sensitivity assess_sensitivity(const std::string& reference, std::vector<Control
                                  s.mde_source_points, s.mde_target_points, reference, 100 * o.power, o.alpha,
                                  s.comparisons)
                    : "minimum detectable effect: no paired comparison to estimate it from";
+  for (const auto* c : comparisons)
+    if (c->seeds_needed.per_side && c->options.effect_points == 1.0)
+      s.seeds_for_one_point = std::max(s.seeds_for_one_point.value_or(0), *c->seeds_needed.per_side);
+  s.seeds_line = s.seeds_for_one_point
+                     ? fmt::format("seeds needed to detect a 1-point effect on the target: {} per side (normal "
+                                   "approximation from the seed-to-seed sd, the most any comparison here needs)",
+                                   *s.seeds_for_one_point)
+                     : "seeds needed to detect a 1-point effect: not estimable here (needs ≥ 2 seeds per side)";
   bool all = !s.checks.empty();
   for (const auto& c : s.checks) all = all && c.passes;
   s.answers = all;

@@ -59,6 +59,10 @@ struct Sensitivity {
   bool answers = false;   ///< every declared control passes
   std::string headline;   ///< the report's first line about the scale
   std::string mde_line;   ///< "this scale detects Δ ≥ … mIoU points …"
+  /// Seeds per side to detect a 1-point effect on the target (compare.hpp's seeds_needed), the most any comparison
+  /// needs; "" when no comparison has ≥ 2 seeds per side (seeds_line then says so).
+  std::optional<int64_t> seeds_for_one_point;
+  std::string seeds_line;
 };
 
 /// checks: one per declared control; comparisons: every paired comparison against the reference (for the MDE).

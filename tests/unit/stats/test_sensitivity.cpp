@@ -1,5 +1,6 @@
 // Controls, the minimum detectable effect and the rPD rule on hand-made evidence with known answers.
 #include <catch2/catch.hpp>
+#include <algorithm>
 #include <cmath>
 
 #include "stats_fixtures.hpp"
@@ -110,10 +111,16 @@ TEST_CASE("controls: a clear effect is detected, a null effect is not better, to
                                 r_same.miou_target.se * r_same.miou_target.se) / 2);
   CHECK(s.mde_target_points == Approx(100 * 2.801585218 * rms).epsilon(1e-8));
   CHECK(s.comparisons == 2);
+  // Two seeds per side: the seeds needed for a 1-point effect are compare's own estimate, the larger of the two.
+  REQUIRE(s.seeds_for_one_point);
+  CHECK(*s.seeds_for_one_point == std::max(*r_good.seeds_needed.per_side, *r_same.seeds_needed.per_side));
+  CHECK(s.seeds_line.find(std::to_string(*s.seeds_for_one_point) + " per side") != std::string::npos);
   const auto f = assess_sensitivity("random", {few, neg}, {&r_few});
   CHECK_FALSE(f.answers);
   CHECK(f.headline.find("This scale cannot answer the question") == 0);
   const auto none = assess_sensitivity("random", {}, {});
+  CHECK_FALSE(none.seeds_for_one_point);
+  CHECK(none.seeds_line.find("needs ≥ 2 seeds per side") != std::string::npos);
   CHECK_FALSE(none.answers);
   CHECK(std::isnan(none.mde_target_points));
   CHECK(missing_control("x", "positive", "no run").outcome == "not run");
