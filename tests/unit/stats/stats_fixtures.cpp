@@ -78,6 +78,19 @@ void synthetic_evidence(double quality, uint64_t jitter_seed, int n_src, int n_p
       target.push_back(make(std::string("acdc/") + cond + "/" + std::to_string(i), "acdc", cond, quality * 0.6, k++));
 }
 
+fs::path write_seeded_side(const fs::path& root, const std::string& init, const std::string& mode, double quality,
+                           const std::vector<int64_t>& seeds, const std::string& fingerprint, uint64_t jitter_base,
+                           int n_src, int n_per_cond) {
+  const fs::path dir = root / init;
+  for (int64_t s : seeds) {
+    std::vector<ImageEvidence> src, tgt;
+    synthetic_evidence(quality + 0.01 * static_cast<double>(s), jitter_base + static_cast<uint64_t>(s), n_src,
+                       n_per_cond, src, tgt);
+    write_bundle(dir, init, mode, s, fingerprint, src, tgt);
+  }
+  return dir;
+}
+
 fs::path fresh_dir(const std::string& tag) {
   const fs::path d = fs::temp_directory_path() / ("clcp_stats_" + tag + "_" + std::to_string(::getpid()));
   fs::remove_all(d);

@@ -25,6 +25,14 @@ std::filesystem::path write_bundle(const std::filesystem::path& root, const std:
 void synthetic_evidence(double quality, uint64_t jitter_seed, int n_src, int n_per_cond,
                         std::vector<ImageEvidence>& source, std::vector<ImageEvidence>& target);
 
+/// Finished bundles of one init under root/<init>, one per seed s, from synthetic_evidence(quality + 0.01·s,
+/// jitter_base + s, n_src, n_per_cond): the jitter depends on the seed only, so two inits written with the same
+/// jitter_base share the images' difficulty pattern and differ by quality. Returns root/<init>.
+std::filesystem::path write_seeded_side(const std::filesystem::path& root, const std::string& init,
+                                        const std::string& mode, double quality, const std::vector<int64_t>& seeds,
+                                        const std::string& fingerprint, uint64_t jitter_base, int n_src,
+                                        int n_per_cond);
+
 /// A fresh empty temporary folder named after `tag`.
 std::filesystem::path fresh_dir(const std::string& tag);
 

@@ -14,18 +14,10 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// Writes `seeds` runs of one (init) with the given quality; the jitter depends on the seed only, so A and B share
-// the images' difficulty pattern and differ by quality.
+// `seeds` runs of one init (clcp::test::write_seeded_side: A and B share the images' difficulty pattern).
 fs::path write_side(const fs::path& root, const std::string& init, double quality, std::vector<int64_t> seeds,
                     const std::string& fp = "fp1") {
-  const fs::path dir = root / init;
-  for (auto s : seeds) {
-    std::vector<ImageEvidence> src, tgt;
-    clcp::test::synthetic_evidence(quality + 0.01 * static_cast<double>(s), 100 + static_cast<uint64_t>(s), 10, 5,
-                                   src, tgt);
-    clcp::test::write_bundle(dir, init, "full", s, fp, src, tgt);
-  }
-  return dir;
+  return clcp::test::write_seeded_side(root, init, "full", quality, seeds, fp, 100, 10, 5);
 }
 
 CompareOptions quick() {

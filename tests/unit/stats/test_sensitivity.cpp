@@ -14,16 +14,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// `seeds` runs of one init; the image jitter depends on the seed only, so two inits differ by quality alone.
+// Two seeds of one init (jitter by seed only, so two inits differ by quality alone).
 fs::path sens_side(const fs::path& root, const std::string& init, double quality, int n_src, int n_per_cond) {
-  const fs::path dir = root / init;
-  for (int64_t s : {0, 1}) {
-    std::vector<ImageEvidence> src, tgt;
-    clcp::test::synthetic_evidence(quality + 0.01 * static_cast<double>(s), 300 + static_cast<uint64_t>(s), n_src,
-                                   n_per_cond, src, tgt);
-    clcp::test::write_bundle(dir, init, "frozen", s, "fpS", src, tgt);
-  }
-  return dir;
+  return clcp::test::write_seeded_side(root, init, "frozen", quality, {0, 1}, "fpS", 300, n_src, n_per_cond);
 }
 
 CompareOptions sens_opts() {
