@@ -101,6 +101,19 @@ std::optional<ChainedInit> parse_chained_init(const std::string& init, const Pro
   return c;
 }
 
+std::optional<ChainedInit> parse_pretrain_chain(const std::string& init, const std::string& scale) {
+  const auto name = parse_init_name(init);
+  if (!name || name->method->default_protocol.empty()) return std::nullopt;
+  const std::string& own = name->method->default_protocol;
+  const auto scales = list_scales(protocol_path(own));
+  const bool has = std::any_of(scales.begin(), scales.end(), [&](const auto& sc) { return sc.first == scale; });
+  Protocol p;
+  p.name = "the pretraining's inits.image";
+  p.scale = scale;
+  p.pretrain = nlohmann::json{{"protocol", own}, {"scale", has ? scale : "full"}};
+  return parse_chained_init(init, p);
+}
+
 std::string chained_init_identity(const PretrainCellSpec& spec, int64_t epoch) {
   return fmt::format("chained:{}/{}@ep{}", spec.protocol, spec.id(), epoch);
 }

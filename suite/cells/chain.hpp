@@ -34,6 +34,12 @@ struct ChainedInit {
 /// clcp_a2d2), the init's method pretrains with its own default protocol at that scale (else full).
 std::optional<ChainedInit> parse_chained_init(const std::string& init, const Protocol& p);
 
+/// A pretraining run whose image init names another pretraining's exported encoder, e.g. a SimSiam run started from
+/// simclr-b16@ep7 (the thesis's chaining method, methods_reference.md §3.1): that encoder's pretraining — its method's
+/// own protocol at `scale` if that scale exists there, else full. nullopt when `init` is not such a name; UserError
+/// as parse_chained_init.
+std::optional<ChainedInit> parse_pretrain_chain(const std::string& init, const std::string& scale);
+
 /// When `p` names no pretraining and one of its inits has the chained pattern: binds that method's first protocol
 /// at p.scale if that scale exists there, else at full.
 void bind_default_pretrain(Protocol& p);

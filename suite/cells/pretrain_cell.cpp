@@ -11,11 +11,13 @@
 #include <thread>
 
 #include "models/import/registry.hpp"
+#include "suite/cells/chain.hpp"
 #include "suite/cells/lifecycle.hpp"
 #include "suite/cells/run.hpp"
 #include "suite/cells/threads.hpp"
 #include "suite/core/error.hpp"
 #include "suite/core/fsio.hpp"
+#include "suite/core/hash.hpp"
 #include "suite/core/shell.hpp"
 #include "suite/core/signals.hpp"
 #include "suite/data/a2d2_manifest.hpp"
@@ -45,6 +47,15 @@ void check_encoder_kind(const std::string& init, const std::string& want, const 
     fail("{} {}: a registry {} encoder; expected a{} {} init{}", flag, init, e->encoder,
          want == "image" ? "n" : "", want == "image" ? "ViT-S/16 image" : "MinkUNet34-W32 lidar",
          want == "image" ? " (imagenet, liploc-kitti, random, file:PATH)" : " (minkunet34-semantickitti, random, file:PATH)");
+}
+
+// The back link of a chained run: the exporting bundle's chained_into.json lists the bundles that started from it.
+void link_chained_into(const fs::path& source, const std::string& protocol, const std::string& id, const fs::path& dir) {
+  const fs::path file = source / "chained_into.json";
+  json links = fs::exists(file) ? read_json(file) : json::array();
+  const json entry{{"protocol", protocol}, {"cell", id}, {"bundle", dir.string()}};
+  if (std::find(links.begin(), links.end(), entry) == links.end()) links.push_back(entry);
+  write_json_atomic(file, links);
 }
 
 std::string rerun_command(const PretrainProtocol& p, const PretrainOptions& o, const PretrainCellSpec& s, int threads) {
@@ -150,7 +161,8 @@ PretrainData read_pretrain_data(const PretrainProtocol& p, const fs::path& data_
 PretrainCellSpec pretrain_cell_spec(const PretrainProtocol& p, const PretrainOptions& o, const PretrainData& data) {
   const MethodInfo& method = find_method(p.method);
   const bool lidar_tower = std::find(method.towers.begin(), method.towers.end(), "lidar") != method.towers.end();
-  check_encoder_kind(p.image_init, "image", "--init");
+  const std::optional<ChainedInit> chain = parse_pretrain_chain(p.image_init, p.scale);
+  if (!chain) check_encoder_kind(p.image_init, "image", "--init");
   if (lidar_tower) check_encoder_kind(p.lidar_init, "lidar", "--lidar-init");
   PretrainCellSpec s;
   s.method = p.method;
@@ -159,7 +171,14 @@ PretrainCellSpec pretrain_cell_spec(const PretrainProtocol& p, const PretrainOpt
   s.fingerprint = p.fingerprint();
   s.variant = method.variant_name(p);
   s.image_init = p.image_init;
-  s.image_init_sha256 = init_sha256(p.image_init);
+  if (chain) {  // chained: the identity of the exporting cell (its id covers what decides the bytes), as finetune's
+    PretrainOptions src;
+    src.protocol = chain->protocol.name;
+    src.seed = o.seed.value_or(p.seeds.front());
+    s.image_init_sha256 = chained_init_identity(pretrain_cell_spec(chain->protocol, src, data), chain->epoch);
+  } else {
+    s.image_init_sha256 = init_sha256(p.image_init);
+  }
   s.lidar_init = p.lidar_init;
   s.lidar_init_sha256 = init_sha256(p.lidar_init);
   s.seed = o.seed.value_or(p.seeds.front());
@@ -211,6 +230,17 @@ fs::path run_pretrain_cell(const PretrainProtocol& p, const PretrainOptions& o, 
   st.seed = spec.seed;
   st.fingerprint = spec.fingerprint;
   st.extra["method"] = p.method;
+  const auto from = chained_export(spec.image_init_sha256, o.out);
+  if (from) {  // the chaining method: the exporting bundle must be finished; both bundles record the link
+    if (!fs::exists(from->file))
+      fail("--init {}: its encoder {} does not exist yet; run `clcp-bench pretrain --protocol {} --scale {} --seed {}` "
+           "with the same --out first", spec.image_init, from->file.string(), from->bundle.parent_path().filename().string(),
+           p.scale, spec.seed);
+    st.extra["chained_from"] = {{"init", spec.image_init},
+                                {"bundle", from->bundle.string()},
+                                {"file", from->file.string()},
+                                {"sha256", sha256_file(from->file)}};
+  }
   if (!p.overrides.empty()) st.extra["set"] = override_strings(p.overrides);
   if (world > 1)
     st.extra["distributed"] = {{"world_size", world},
@@ -227,6 +257,7 @@ fs::path run_pretrain_cell(const PretrainProtocol& p, const PretrainOptions& o, 
     mb.data = &data;
     mb.seed = static_cast<uint64_t>(spec.seed);
     mb.image_init = spec.image_init;
+    if (const auto from = chained_export(spec.image_init_sha256, o.out)) mb.image_init = "file:" + from->file.string();
     mb.lidar_init = spec.lidar_init;
     mb.loader_threads = std::max(1, threads - 1);
     mb.world = world;
@@ -280,6 +311,7 @@ fs::path run_pretrain_cell(const PretrainProtocol& p, const PretrainOptions& o, 
                                      {"resumed_from", r.resumed_from},
                                      {method->sample_unit() + "_per_s", r.samples_per_s}};
     cell.finish(metrics);
+    if (from) link_chained_into(from->bundle, p.name, spec.id(), dir);
     spdlog::info("pretrain {}: {}", spec.id(), info.headline(metrics["final"]));
   });
   return dir;

@@ -86,7 +86,13 @@ void add_pretrain(CLI::App& app) {
                                   "VALUE JSON or a bare word; repeatable; part of the fingerprint")
       ->take_all();
   cmd->add_option("--seed", *seed, "seed (default: the protocol's first)");
-  cmd->add_option("--init", o->image_init, "image encoder init: imagenet, random, a registry name, file:PATH");
+  auto* init = cmd->add_option("--init", o->image_init,
+                               "image encoder init: imagenet, random, a registry name, file:PATH, or another "
+                               "pretraining's export <method>-<variant>@ep<NN> (chained)");
+  cmd->add_option("--chain-from", o->image_init,
+                  "start from another pretraining's exported image encoder, e.g. simclr-b16@ep7 (the thesis's "
+                  "chaining method; the same as --init with that name; both bundles record the link)")
+      ->excludes(init);
   cmd->add_option("--lidar-init", o->lidar_init, "lidar encoder init: minkunet34-semantickitti, random, file:PATH");
   cmd->add_option("--weights-dir", default_weights_lookup().weights_dir,
                   "folder holding the registry's weight files (default: $CLCP_WEIGHTS_DIR)");

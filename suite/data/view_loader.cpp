@@ -34,7 +34,8 @@ FrameSplit frames_of(const PairSplit& split) {
 }
 
 ViewLoader::ViewLoader(FrameSplit split, ViewOptions views, std::array<float, 3> mean_rgb,
-                       std::array<float, 3> std_rgb, PairMode mode, uint64_t seed, int64_t batch_size, PairRows rows)
+                       std::array<float, 3> std_rgb, PairMode mode, uint64_t seed, int64_t batch_size, PairRows rows,
+                       int views_per_frame)
     : split_(std::move(split)),
       undistorter_(split_.camera ? std::optional<Undistorter>(std::in_place, *split_.camera) : std::nullopt),
       views_(views),
@@ -44,7 +45,9 @@ ViewLoader::ViewLoader(FrameSplit split, ViewOptions views, std::array<float, 3>
       seed_(seed),
       batch_size_(batch_size),
       first_row_(rows.first),
-      rows_(rows.count > 0 ? rows.count : batch_size) {
+      rows_(rows.count > 0 ? rows.count : batch_size),
+      views_per_frame_(views_per_frame) {
+  if (views_per_frame < 2) throw std::invalid_argument("ViewLoader: views_per_frame must be >= 2");
   if (batch_size < 1 || first_row_ < 0 || first_row_ + rows_ > batch_size)
     throw std::invalid_argument("ViewLoader: batch size and rows out of range");
   const auto n = static_cast<int64_t>(split_.frames.size());
@@ -67,6 +70,7 @@ ViewBatch ViewLoader::batch(uint64_t epoch, int64_t i) const {
   ViewBatch b;
   b.view_a = torch::empty({rows_, 3, S, S}, torch::kFloat32);
   b.view_b = torch::empty({rows_, 3, S, S}, torch::kFloat32);
+  for (int v = 2; v < views_per_frame_; ++v) b.extra_views.push_back(torch::empty({rows_, 3, S, S}, torch::kFloat32));
   b.indices.resize(static_cast<size_t>(rows_));
   std::vector<std::string> errors(static_cast<size_t>(rows_));
   at::parallel_for(0, rows_, 1, [&](int64_t lo, int64_t hi) {
@@ -83,6 +87,9 @@ ViewBatch ViewLoader::batch(uint64_t epoch, int64_t i) const {
         const ViewParams pb = draw_view(frame.rows, frame.cols, views_, s);
         b.view_a[r].copy_(normalise_rgb(apply_view(frame, pa, views_), mean_, std_));
         b.view_b[r].copy_(normalise_rgb(apply_view(frame, pb, views_), mean_, std_));
+        for (auto& extra : b.extra_views)  // drawn after a and b: their bytes do not depend on M
+          extra[r].copy_(normalise_rgb(apply_view(frame, draw_view(frame.rows, frame.cols, views_, s), views_), mean_,
+                                       std_));
         b.indices[static_cast<size_t>(r)] = record;
       } catch (const std::exception& e) {
         errors[static_cast<size_t>(r)] = e.what();

@@ -4,7 +4,7 @@
 // views by two_view.hpp and normalised. Deterministic as PairLoader (pair_loader.hpp):
 //  - epoch e's order: train = Fisher–Yates from Stream(seed, "frames/order", e); val = 0 … n − 1;
 //  - batch (e, i) holds positions [i·B, (i+1)·B) of that order (batches_per_epoch = n / B, the rest dropped);
-//  - the views of position q: view a, then view b, drawn from Stream(seed, "frames/views", e, q) for train and from
+//  - the views of position q: view a, then view b (then the `extra_views` of an M-view loader, in order), drawn from Stream(seed, "frames/views", e, q) for train and from
 //    the seed-independent Stream(kValViewSeed, "frames/val-views", 0, q) for val (fixed val views, comparable across
 //    seeds and epochs).
 // Rows: PairRows{first, count} returns only those rows of every batch (data-parallel rank r of W: first = r·B/W).
@@ -45,6 +45,7 @@ cv::Mat read_rgb_image(const std::filesystem::path& file);
 
 struct ViewBatch {
   torch::Tensor view_a, view_b;  ///< [b, 3, S, S] float32, normalised RGB
+  std::vector<torch::Tensor> extra_views;  ///< views 3 … M of an M-view loader (FastSiam, DiSiam+), same layout
   std::vector<size_t> indices;   ///< frame index (in split.frames) of each row
 };
 
@@ -52,8 +53,9 @@ class ViewLoader {
  public:
   /// Throws UserError when the split holds fewer frames than one batch ("… holds N frames, fewer than one batch of
   /// B …"), std::invalid_argument for bad counts.
+  /// views_per_frame M >= 2: views a and b are the same bytes for every M (the extra views are drawn after them).
   ViewLoader(FrameSplit split, ViewOptions views, std::array<float, 3> mean_rgb, std::array<float, 3> std_rgb,
-             PairMode mode, uint64_t seed, int64_t batch_size, PairRows rows = {});
+             PairMode mode, uint64_t seed, int64_t batch_size, PairRows rows = {}, int views_per_frame = 2);
   int64_t batches_per_epoch() const { return batches_per_epoch_; }
   /// Batch i of epoch `epoch` (its rows). UserError naming the file for a PNG that does not decode.
   ViewBatch batch(uint64_t epoch, int64_t i) const;
@@ -66,6 +68,7 @@ class ViewLoader {
   PairMode mode_;
   uint64_t seed_;
   int64_t batch_size_, first_row_, rows_, batches_per_epoch_;
+  int views_per_frame_;
 };
 
 }  // namespace clcp

@@ -47,6 +47,9 @@ struct MethodParameters {
   std::vector<std::pair<std::string, torch::Tensor>> named;  ///< every trained parameter, in optimizer order
   std::vector<torch::Tensor> decay;     ///< group 0: the protocol's weight decay
   std::vector<torch::Tensor> no_decay;  ///< group 1 (omitted when empty): weight decay 0
+  /// The last group (omitted when empty): the protocol's weight decay at the base lr for the whole run, never
+  /// scheduled — SimSiam's --fix-pred-lr for its predictor (facebookresearch/simsiam, methods_reference.md §3.3).
+  std::vector<torch::Tensor> fixed_lr;
 };
 
 class PretrainMethod {

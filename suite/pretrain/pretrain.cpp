@@ -143,6 +143,8 @@ PretrainResult pretrain(PretrainMethod& method, const PretrainConfig& cfg, const
   std::vector<torch::optim::OptimizerParamGroup> groups;
   groups.emplace_back(params.decay, options(cfg.weight_decay));
   if (!params.no_decay.empty()) groups.emplace_back(params.no_decay, options(0.0));
+  if (!params.fixed_lr.empty()) groups.emplace_back(params.fixed_lr, options(cfg.weight_decay));
+  const size_t scheduled_groups = groups.size() - (params.fixed_lr.empty() ? 0 : 1);  // the fixed-lr group is last
   torch::optim::AdamW opt(groups, torch::optim::AdamWOptions(cfg.schedule.lr));
 
   // --- resume ---------------------------------------------------------------------------------------------------
@@ -195,7 +197,8 @@ PretrainResult pretrain(PretrainMethod& method, const PretrainConfig& cfg, const
   double train_wall = 0;
   for (int64_t epoch = start; epoch < cfg.epochs; ++epoch) {
     const double lr = lrs[epoch];
-    for (auto& g : opt.param_groups()) static_cast<torch::optim::AdamWOptions&>(g.options()).lr(lr);
+    for (size_t g = 0; g < scheduled_groups; ++g)
+      static_cast<torch::optim::AdamWOptions&>(opt.param_groups()[g].options()).lr(lr);
     method.set_training(true);
     double loss_sum = 0, t_backward = 0, t_step = 0;
     const auto epoch_t0 = Clock::now();

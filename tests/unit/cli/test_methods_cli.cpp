@@ -44,29 +44,37 @@ fs::path mc_bundle(const fs::path& out) {
 
 }  // namespace
 
-TEST_CASE("methods lists clcp, simclr and supervised with their towers, data, protocols and decisions", "[cli]") {
+TEST_CASE("methods lists every method with its towers, data, protocols and decisions", "[cli]") {
   const auto r = run_cli("methods --json");
   INFO(r.output);
   REQUIRE(r.exit_code == 0);
   const auto all = nlohmann::json::parse(r.output);
-  REQUIRE(all.size() == 3);
-  CHECK(all[0]["name"] == "clcp");
-  CHECK(all[0]["towers"] == nlohmann::json::array({"image", "lidar"}));
-  CHECK(all[0]["data"] == "camera-lidar pairs");
-  CHECK(all[0]["protocols"][0]["name"] == "clcp_a2d2");
-  CHECK(all[1]["name"] == "simclr");
-  CHECK(all[1]["towers"] == nlohmann::json::array({"image"}));
-  CHECK(all[1]["data"] == "images");
-  CHECK(all[1]["protocols"][0]["name"] == "simclr_a2d2");
-  CHECK(all[1]["protocols"][0]["scales"] == nlohmann::json::array({"ci", "full", "smoke"}));
-  CHECK(all[1]["protocols"][0]["decisions"].size() >= 8);
-  CHECK(all[1]["init_names"] == "simclr-<variant>@ep<NN>");
-  CHECK(all[2]["name"] == "supervised");
-  CHECK(all[2]["towers"] == nlohmann::json::array({"image"}));
-  CHECK(all[2]["protocols"][0]["name"] == "supervised_a2d2");
-  CHECK(all[2]["protocols"][0]["scales"] == nlohmann::json::array({"ci", "full", "smoke"}));
-  CHECK(all[2]["init_names"] == "supervised-<variant>@ep<NN>");
-  CHECK(all[2]["variants"] == "b<B>");
+  std::vector<std::string> names;
+  for (const auto& m : all) names.push_back(m["name"].get<std::string>());
+  CHECK(names == std::vector<std::string>{"byol", "clcp", "disiam", "simclr", "simsiam", "supervised"});
+  auto method = [&](const std::string& name) {
+    for (const auto& m : all)
+      if (m["name"] == name) return m;
+    return nlohmann::json();
+  };
+  CHECK(method("clcp")["towers"] == nlohmann::json::array({"image", "lidar"}));
+  CHECK(method("clcp")["data"] == "camera-lidar pairs");
+  CHECK(method("clcp")["protocols"][0]["name"] == "clcp_a2d2");
+  for (const std::string name : {"simclr", "simsiam", "byol", "disiam"}) {
+    INFO(name);
+    const auto m = method(name);
+    CHECK(m["towers"] == nlohmann::json::array({"image"}));
+    CHECK(m["data"] == "images");
+    CHECK(m["protocols"][0]["name"] == name + "_a2d2");
+    CHECK(m["protocols"][0]["scales"] == nlohmann::json::array({"ci", "full", "smoke"}));
+    CHECK(m["protocols"][0]["decisions"].size() >= 8);
+    CHECK(m["init_names"] == name + "-<variant>@ep<NN>");
+  }
+  CHECK(method("simsiam")["variants"] == "b<B>[-from-<method>-<variant>-ep<N>]");
+  CHECK(method("supervised")["towers"] == nlohmann::json::array({"image"}));
+  CHECK(method("supervised")["protocols"][0]["name"] == "supervised_a2d2");
+  CHECK(method("supervised")["init_names"] == "supervised-<variant>@ep<NN>");
+  CHECK(method("supervised")["variants"] == "b<B>");
 }
 
 TEST_CASE("simclr pretraining: a SIGINT after epoch 0 and the same command again give the uninterrupted run's bytes",
@@ -184,7 +192,8 @@ TEST_CASE("methods and overrides refuse bad input in one line", "[cli]") {
   const auto unknown = run_cli("pretrain --protocol " + (dir / "nosuch.json").string() + " --scale ci --data-root " +
                                mc_a2d2_root().string() + " --out " + dir.string());
   CHECK(unknown.exit_code == 2);
-  CHECK_THAT(unknown.output, Catch::Contains("unknown pretraining method 'nosuch'; known methods: clcp, simclr"));
+  CHECK_THAT(unknown.output, Catch::Contains("unknown pretraining method 'nosuch'; known methods: byol, clcp, disiam, "
+                                             "simclr, simsiam, supervised"));
   // an init name of a batch the pretraining scale does not use
   const auto batch = run_cli("run --protocol dg_acdc --scale ci --init simclr-b8@ep1 --data-root " +
                              mc_a2d2_root().string() + " --out " + dir.string());

@@ -113,14 +113,14 @@ TEST_CASE("a method defined in a test registers and runs through the generic loo
   // registered beside the built-in methods, found by name and by init name
   std::vector<std::string> names;
   for (const MethodInfo* m : registered_methods()) names.push_back(m->name);
-  CHECK(names == std::vector<std::string>{"clcp", "simclr", "supervised", "toy"});
+  CHECK(names == std::vector<std::string>{"byol", "clcp", "disiam", "simclr", "simsiam", "supervised", "toy"});
   CHECK(find_method("toy").summary == "a method defined in a test");
   CHECK(method_of_init("toy-b4@ep1") == &find_method("toy"));
   CHECK(method_of_init("random") == nullptr);
   CHECK(find_method("toy").parse_variant("b4")->batch_size == 4);
   CHECK_FALSE(find_method("toy").parse_variant("b8"));
   CHECK_THROWS_WITH(find_method("nosuch"),
-                    "unknown pretraining method 'nosuch'; known methods: clcp, simclr, supervised, toy (clcp-bench methods lists them)");
+                    "unknown pretraining method 'nosuch'; known methods: byol, clcp, disiam, simclr, simsiam, supervised, toy (clcp-bench methods lists them)");
   CHECK_THROWS_AS(MethodRegistration(MethodInfo{"toy"}), std::logic_error);
   CHECK_THROWS_AS(MethodRegistration(MethodInfo{"bad-name"}), std::logic_error);
 
