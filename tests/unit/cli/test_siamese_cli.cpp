@@ -180,3 +180,21 @@ TEST_CASE("simsiam, byol and disiam encoders chain into dg_acdc by name and the 
   CHECK_THAT(report, Catch::Contains("## Pretraining") && Catch::Contains("positive-pair accuracy"));
   fs::remove_all(out);
 }
+
+TEST_CASE("the Siamese methods refuse a bad method_config in one line", "[cli]") {
+  const fs::path out = fs::temp_directory_path() / "siamese_cli_bad";
+  fs::remove_all(out);
+  const auto views = run_cli(sc_args("byol") + " --set method_config.views_per_frame=3 --out " + out.string());
+  CHECK(views.exit_code == 2);
+  CHECK_THAT(views.output, Catch::Contains("key 'method_config.views_per_frame' is 3: expected >= 2 (BYOL's loss is "
+                                           "defined on 2 views: set 2); fix the value"));
+  const auto kind = run_cli(sc_args("simsiam") + " --set method_config.projector.kind=mlp --out " + out.string());
+  CHECK(kind.exit_code == 2);
+  CHECK_THAT(kind.output, Catch::Contains("key 'method_config.projector.kind' is \"mlp\": expected \"simsiam\""));
+  const auto patience = run_cli(sc_args("disiam") + " --set method_config.collapse.patience_epochs=0 --out " +
+                                out.string());
+  CHECK(patience.exit_code == 2);
+  CHECK_THAT(patience.output, Catch::Contains("key 'method_config.collapse' needs std_floor in [0, 1)"));
+  CHECK(!fs::exists(out / "byol_a2d2"));  // refused before any cell started
+  fs::remove_all(out);
+}
