@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "models/import/registry.hpp"
+#include "models/precision.hpp"
 #include "suite/cells/lifecycle.hpp"
 #include "suite/cells/chain.hpp"
 #include "suite/cells/run.hpp"
@@ -127,6 +128,7 @@ bool run_cell(const Protocol& p, const RunData& data, const CellSpec& spec, cons
     cfg.seed = static_cast<uint64_t>(spec.seed);
     cfg.device = device;
     cfg.ignore_index = p.ignore_index;
+    cfg.precision = parse_precision(p.precision, p.file.string() + ": train.precision");
     cfg.stop = &stop_requested();
     cfg.threads = threads;
     ProgressLine train_line("finetune " + spec.label(), p.max_iters);

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "models/import/registry.hpp"
+#include "models/precision.hpp"
 #include "suite/cells/chain.hpp"
 #include "suite/cells/lifecycle.hpp"
 #include "suite/cells/run.hpp"
@@ -161,6 +162,9 @@ PretrainData read_pretrain_data(const PretrainProtocol& p, const fs::path& data_
 PretrainCellSpec pretrain_cell_spec(const PretrainProtocol& p, const PretrainOptions& o, const PretrainData& data) {
   const MethodInfo& method = find_method(p.method);
   const bool lidar_tower = std::find(method.towers.begin(), method.towers.end(), "lidar") != method.towers.end();
+  check_precision_supported(parse_precision(p.precision, p.file.string() + ": train.precision"),
+                            o.device == "cuda" ? c10::DeviceType::CUDA : c10::DeviceType::CPU,
+                            p.file.string() + ": train.precision");
   const std::optional<ChainedInit> chain = parse_pretrain_chain(p.image_init, p.scale);
   if (!chain) check_encoder_kind(p.image_init, "image", "--init");
   if (lidar_tower) check_encoder_kind(p.lidar_init, "lidar", "--lidar-init");
@@ -279,6 +283,7 @@ fs::path run_pretrain_cell(const PretrainProtocol& p, const PretrainOptions& o, 
     cfg.threads = threads;
     cfg.cell_id = spec.id();
     cfg.device = device;
+    cfg.precision = parse_precision(p.precision, p.file.string() + ": train.precision");
     cfg.stop = &stop_requested();
     cfg.comm = comm;
     install_stop_handlers();

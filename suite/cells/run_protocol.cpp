@@ -2,7 +2,10 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <functional>
+
 #include "models/import/registry.hpp"
+#include "models/precision.hpp"
 #include "suite/cells/chain.hpp"
 #include "suite/cells/run.hpp"
 #include "suite/core/error.hpp"
@@ -38,6 +41,9 @@ Protocol resolve_protocol(const RunOptions& o) {
   if (o.device == "cuda" && !torch::cuda::is_available())
     fail("--device cuda: no CUDA device is visible to LibTorch; use --device cpu or check the driver");
   if (o.device != "cpu" && o.device != "cuda") fail("--device {}: expected 'cpu' or 'cuda'", o.device);
+  check_precision_supported(parse_precision(p.precision, p.file.string() + ": train.precision"),
+                            o.device == "cuda" ? c10::DeviceType::CUDA : c10::DeviceType::CPU,
+                            p.file.string() + ": train.precision");
   torch::set_num_threads(effective_threads(o.threads));
   bind_default_pretrain(p);
   return p;
@@ -60,18 +66,27 @@ Plan make_plan(const Protocol& p, const RunOptions& o, RunData& data) {
     PretrainOptions po;
     po.protocol = chained.front().protocol.name;
     po.data_root = o.data_root;
-    for (const auto& c : chained) {
-      const PretrainCellSpec spec = pretrain_cell_spec(c.protocol, po, *data.pretrain_data);
-      in.init_sha256[c.init] = chained_init_identity(spec, c.epoch);
+    // A pretraining chained from another's export (the chaining method) plans that source cell before itself.
+    std::function<PretrainCellSpec(const PretrainProtocol&)> add = [&](const PretrainProtocol& pp) {
+      std::optional<std::string> after;
+      if (auto source = parse_pretrain_chain(pp.image_init, pp.scale)) after = add(source->protocol).id();
+      const PretrainCellSpec spec = pretrain_cell_spec(pp, po, *data.pretrain_data);
       if (!data.pretrain.count(spec.id())) {
-        data.pretrain.emplace(spec.id(), PretrainCellRun{c.protocol, pretrain_options(o, c.protocol), spec});
+        data.pretrain.emplace(spec.id(), PretrainCellRun{pp, pretrain_options(o, pp), spec});
         PlanCell cell;
         cell.kind = CellKind::pretrain;
         cell.id = spec.id();
         cell.label = "pretrain " + spec.variant + " seed " + std::to_string(spec.seed);
         cell.spec = spec.to_json();
+        for (size_t i = 0; after && i < pretrain_cells.size(); ++i)
+          if (pretrain_cells[i].id == *after) cell.after.push_back(i);
         pretrain_cells.push_back(std::move(cell));
       }
+      return spec;
+    };
+    for (const auto& c : chained) {
+      const PretrainCellSpec spec = add(c.protocol);
+      in.init_sha256[c.init] = chained_init_identity(spec, c.epoch);
       const auto at = std::find_if(pretrain_cells.begin(), pretrain_cells.end(),
                                    [&](const PlanCell& pc) { return pc.id == spec.id(); });
       pretrain_of_init[c.init] = static_cast<size_t>(at - pretrain_cells.begin());

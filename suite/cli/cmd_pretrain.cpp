@@ -82,6 +82,10 @@ void add_pretrain(CLI::App& app) {
   cmd->add_option("--lidar", *lidar, "lidar encoder: trainable or frozen (default: the protocol's)");
   cmd->add_flag("--augment", o->augment, "the thesis's image augmentations on train pairs");
   auto sets = std::make_shared<std::vector<std::string>>();
+  auto precision = std::make_shared<std::string>();
+  cmd->add_option("--precision", *precision,
+                  "training precision: fp32 or bf16 (autocast around the method's forward and loss, fp32 master "
+                  "weights; the same as --set train.precision=…; part of the fingerprint)");
   cmd->add_option("--set", *sets, "override a protocol key: --set KEY=VALUE, KEY dotted (train.epochs, model.head), "
                                   "VALUE JSON or a bare word; repeatable; part of the fingerprint")
       ->take_all();
@@ -115,8 +119,9 @@ void add_pretrain(CLI::App& app) {
   cmd->add_option("--out", o->out, "results root")->capture_default_str();
   cmd->add_flag("--force", o->force, "re-run a finished cell (its bundle is replaced)");
   cmd->add_flag("--wait", o->wait, "when another process is running this cell, wait for it instead of stopping");
-  cmd->callback([o, head, lidar, seed, threads, nproc, sets] {
+  cmd->callback([o, head, lidar, seed, threads, nproc, sets, precision] {
     o->threads = cells::parse_threads(*threads);
+    if (!precision->empty()) o->set.emplace_back("train.precision", *precision);
     for (const auto& kv : *sets) o->set.push_back(parse_override(kv));
     o->command_line = command_line();
     if (!head->empty()) o->head = *head;

@@ -59,6 +59,10 @@ void add_run(CLI::App& app) {
       ->delimiter(',');
   cmd->add_option("--seed", o->seeds, "seed(s), overriding the protocol's")->delimiter(',');
   auto sets = std::make_shared<std::vector<std::string>>();
+  auto precision = std::make_shared<std::string>();
+  cmd->add_option("--precision", *precision,
+                  "finetune precision: fp32 or bf16 (autocast, fp32 master weights; the same as --set "
+                  "train.precision=…; part of the fingerprint)");
   cmd->add_option("--set", *sets, "override a protocol key: --set KEY=VALUE, KEY dotted (train.max_iters, "
                                   "train.batch_size), VALUE JSON or a bare word; repeatable; part of the fingerprint")
       ->take_all();
@@ -105,13 +109,14 @@ void add_run(CLI::App& app) {
                        ->group(task);
   cmd->add_option("--cell", pa->cell, "run cell i of --plan (what Slurm array task i runs)")->needs(plan_opt)->group(task);
   cmd->add_flag("--report", pa->report, "write the report of every cell of --plan")->needs(plan_opt)->group(task);
-  cmd->callback([cmd, o, so, pa, threads, sets] {
+  cmd->callback([cmd, o, so, pa, threads, sets, precision] {
     o->threads = cells::parse_threads(*threads);
     o->command_line = command_line();
+    if (!precision->empty()) o->set.emplace_back("train.precision", *precision);
     for (const auto& kv : *sets) o->set.push_back(parse_override(kv));
     if (!pa->plan.empty()) {
       // Everything comes from the plan: a grid option given as well would be silently ignored, so refuse it.
-      for (const char* flag : {"--protocol", "--scale", "--init", "--finetune", "--seed", "--set", "--data-root",
+      for (const char* flag : {"--protocol", "--scale", "--init", "--finetune", "--seed", "--set", "--precision", "--data-root",
                                "--device", "--threads", "--out", "--force", "--executor", "--weights-dir"})
         if (cmd->count(flag))
           fail("--plan {}: {} cannot be combined with --plan (the plan fixes it); drop it", pa->plan, flag);

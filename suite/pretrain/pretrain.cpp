@@ -205,7 +205,11 @@ PretrainResult pretrain(PretrainMethod& method, const PretrainConfig& cfg, const
     for (int64_t i = 0; i < train_batches; ++i) {
       if (dp) fault_point(fmt::format("pretrain:rank{}:step{}", rank, step));  // the failing-rank tests
       opt.zero_grad();
-      const auto loss = method.train_loss(epoch, i, StepKeys{cfg.seed, step, world, rank});
+      torch::Tensor loss;
+      {
+        AutocastScope amp(cfg.precision, cfg.device.type());  // fp32 unless the protocol asks for bf16
+        loss = method.train_loss(epoch, i, StepKeys{cfg.seed, step, world, rank}).to(torch::kFloat32);
+      }
       double loss_v = fault_nan("pretrain:loss") ? std::nan("") : loss.item<double>();
       bool stop_all = false;
       if (dp) {  // the step's loss (mean of the rank terms) and the stop flag, agreed on by every rank

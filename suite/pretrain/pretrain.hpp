@@ -23,6 +23,8 @@
 #pragma once
 #include <torch/torch.h>
 
+#include "models/precision.hpp"
+
 #include <atomic>
 #include <cstdint>
 #include <filesystem>
@@ -47,6 +49,8 @@ struct PretrainConfig {
                                          ///< is refused (bits depend on it); 0 = unknown, neither recorded nor checked
   std::string cell_id;                   ///< recorded in exports
   torch::Device device = torch::kCPU;
+  /// bf16: each step's train_loss runs under autocast (models/precision.hpp); validation stays fp32.
+  Precision precision = Precision::kFp32;
   const std::atomic<bool>* stop = nullptr;  ///< checked after every step
   dist::Comm* comm = nullptr;            ///< data parallel: this rank's group (null or world 1: one process)
 };

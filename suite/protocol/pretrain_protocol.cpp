@@ -172,7 +172,9 @@ PretrainProtocol pretrain_protocol_from_json(json j, const fs::path& file, const
     p.keep_epochs = t.integers("keep_epochs");
     p.limit_train_batches = t.integer("limit_train_batches");
     p.limit_val_batches = t.integer("limit_val_batches");
+    if (t.has("precision")) p.precision = t.string("precision");
     t.finish();
+    expect(p.precision == "fp32" || p.precision == "bf16", where, "train.precision", "must be \"fp32\" or \"bf16\"");
     expect(p.limit_train_batches >= 0 && p.limit_val_batches >= 0, where, "train.limit_*_batches",
             "must be >= 0 (0 = every batch)");
     expect(p.epochs >= 1, where, "train.epochs", "must be >= 1");
@@ -244,6 +246,7 @@ json PretrainProtocol::recipe_json() const {
     r["model"] = {{"image_encoder", "vit_small_patch16_224"}};
     r.erase("retrieval");
   }
+  if (precision != "fp32") r["train"]["precision"] = precision;  // absent at fp32: older fingerprints stay
   return r;
 }
 

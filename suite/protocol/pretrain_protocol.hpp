@@ -62,6 +62,9 @@ struct PretrainProtocol {
   std::vector<int64_t> keep_epochs{11, 19, 35, 67};  ///< 0-based epochs whose checkpoints and exports are kept
   int64_t limit_train_batches = 0, limit_val_batches = 0;  ///< > 0: at most that many batches per epoch (Lightning's
                                                            ///< limit_*_batches; for the ci fixture), 0 = all
+  /// "fp32" | "bf16" (models/precision.hpp): autocast around the method's forward and loss, fp32 master weights.
+  /// In the recipe (fingerprint, cell id) only when not fp32.
+  std::string precision = "fp32";
   std::vector<int64_t> retrieval_ks{1, 5, 10};
   std::vector<int64_t> seeds{0};
   nlohmann::json decisions = nlohmann::json::array();

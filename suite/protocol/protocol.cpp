@@ -153,7 +153,9 @@ Protocol protocol_from_json(json j, const fs::path& file, const std::string& sca
     p.batch_size = t.integer("batch_size");
     p.checkpoint_interval = t.integer("checkpoint_interval");
     p.log_interval = t.integer("log_interval");
+    if (t.has("precision")) p.precision = t.string("precision");
     t.finish();
+    require(p.precision == "fp32" || p.precision == "bf16", where, "train.precision", "must be \"fp32\" or \"bf16\"");
     require(p.max_iters >= 1, where, "train.max_iters", "must be >= 1");
     require(p.batch_size >= 1, where, "train.batch_size", "must be >= 1");
     require(p.checkpoint_interval >= 1, where, "train.checkpoint_interval", "must be >= 1");
@@ -273,6 +275,7 @@ json Protocol::recipe_json() const {
       {"metrics", {{"ignore_index", ignore_index}, {"target_aggregate", target_aggregate}}},
   };
   if (!pretrain.is_null()) recipe["pretrain"] = pretrain;
+  if (precision != "fp32") recipe["train"]["precision"] = precision;  // absent at fp32: older fingerprints stay
   return recipe;
 }
 

@@ -50,6 +50,9 @@ struct Protocol {
   // optimisation
   double lr = 0.01, momentum = 0.9, weight_decay = 0.0, poly_power = 0.9, eta_min = 1e-4;
   int64_t max_iters = 80000, batch_size = 8, checkpoint_interval = 8000, log_interval = 100;
+  /// "fp32" | "bf16" (models/precision.hpp): the finetune's training precision (evaluation runs in fp32). In the recipe,
+  /// and so in the fingerprint and every cell id, only when it is not fp32 (fp32 fingerprints predate the key).
+  std::string precision = "fp32";
   PipelineSpec pipeline;
   InferenceSpec inference;
   int64_t ignore_index = 255;

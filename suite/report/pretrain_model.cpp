@@ -56,6 +56,10 @@ PretrainRun read_pretrain_run(const fs::path& dir) {
         e.diagnostic_value = d.at("value");
         e.diagnostic_chance = d.at("chance");
       }
+      if (j.contains("z_std")) {
+        e.z_std = j.at("z_std");
+        e.z_std_uniform = j.at("z_std_uniform");
+      }
       r.epochs.push_back(e);
     } catch (const json::exception& ex) {
       fail("{}:{}: not a pretraining epoch record ({}); re-run the pretraining cell", (dir / "pretrain_log.jsonl").string(),

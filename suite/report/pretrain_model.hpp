@@ -5,6 +5,7 @@
 // the curves of the thesis's Figs 4.4–4.7 plus the diagnostics it did not have.
 #pragma once
 #include <filesystem>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,9 @@ struct PretrainEpoch {
   /// positive-pair accuracy; empty name for CLCP.
   std::string diagnostic;
   double diagnostic_value = 0, diagnostic_chance = 0;
+  /// The collapse monitor where the method logs it (SimCLR, the Siamese family): the per-dimension std of the
+  /// normalised val projections and its spread value 1/√d; NaN when absent.
+  double z_std = std::numeric_limits<double>::quiet_NaN(), z_std_uniform = std::numeric_limits<double>::quiet_NaN();
 };
 
 struct PretrainRun {

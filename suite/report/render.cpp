@@ -190,7 +190,9 @@ mstch::map pretraining_ctx(const ReportModel& model, const Fmt& F, const RenderO
                                   {"r1_chance", clcp ? F.num(e.r1_chance, 3) : F.dash()},
                                   {"gallery", clcp ? std::to_string(e.gallery) : F.dash()},
                                   {"diagnostic", F.num(e.diagnostic_value, 3)},
-                                  {"diagnostic_chance", F.num(e.diagnostic_chance, 3)}});
+                                  {"diagnostic_chance", F.num(e.diagnostic_chance, 3)},
+                                  {"z_std", std::isnan(e.z_std) ? F.dash() : F.num(e.z_std, 4)},
+                                  {"z_std_uniform", std::isnan(e.z_std_uniform) ? F.dash() : F.num(e.z_std_uniform, 4)}});
     std::string used;
     for (const auto& u : r.used_by) used += (used.empty() ? "" : ", ") + u;
     runs.push_back(mstch::map{{"cell_id", F.esc(r.cell_id)},

@@ -176,9 +176,13 @@ FinetuneResult finetune(const TrainableModel& model, const BatchFn& next_batch, 
     if (model.before_step) model.before_step(static_cast<uint64_t>(t));
 
     sgd.zero_grad();
-    const auto logits = model.forward(images);
+    torch::Tensor logits;
+    {
+      AutocastScope amp(cfg.precision, cfg.device.type());
+      logits = model.forward(images);
+    }
     fault_point("iteration:" + std::to_string(t) + ":forward");  // test-only (fault.hpp)
-    const auto loss = seg_cross_entropy(logits, labels, cfg.ignore_index);
+    const auto loss = seg_cross_entropy(logits.to(torch::kFloat32), labels, cfg.ignore_index);
     const double loss_v = loss.item<double>();
     if (!std::isfinite(loss_v)) {
       const auto good = find_latest_checkpoint(ckpt_dir);

@@ -10,6 +10,8 @@
 #include <string>
 #include <torch/torch.h>
 
+#include "models/precision.hpp"
+
 #include "suite/train/checkpoint.hpp"
 #include "suite/train/progress.hpp"
 
@@ -32,6 +34,8 @@ struct FinetuneConfig {
                                       ///< refused (the bits depend on it); 0 = not recorded, not checked
   torch::Device device = torch::kCPU;
   int64_t ignore_index = 255;
+  /// bf16: the forward runs under autocast (models/precision.hpp); the loss is computed in fp32 from the logits.
+  Precision precision = Precision::kFp32;
   /// Optional stop request (e.g. set by a SIGINT handler or a test): checked after each iteration; when set, the loop
   /// writes a checkpoint of the completed iterations and returns with completed=false. The run can be resumed.
   const std::atomic<bool>* stop = nullptr;

@@ -151,6 +151,30 @@ TEST_CASE("chaining: a SimSiam run from SimCLR's export loads it, names it in it
   fs::remove_all(out);
 }
 
+TEST_CASE("run plans a chained Siamese pretraining after the SimCLR pretraining it starts from", "[cli]") {
+  const fs::path out = fs::temp_directory_path() / "siamese_cli_chain_run";
+  fs::remove_all(out);
+  const auto r = run_cli("run --protocol dg_acdc --scale ci --init simsiam-b4-from-simclr-b4-ep1@ep1 --threads 2 "
+                         "--data-root " + sc_a2d2_root().string() + " --out " + out.string());
+  INFO(r.output);
+  REQUIRE(r.exit_code == 0);
+  const auto simclr_at = r.output.find("pretrain simclr-b4.s0-"), simsiam_at = r.output.find("pretrain simsiam-b4-from");
+  REQUIRE(simclr_at != std::string::npos);
+  REQUIRE(simsiam_at != std::string::npos);
+  CHECK(simclr_at < simsiam_at);
+  const fs::path source = sc_bundle(out, "simclr");
+  const fs::path chained = sc_bundle(out, "simsiam", "simsiam-b4-from-simclr-b4-ep1.s0-");
+  REQUIRE(!chained.empty());
+  CHECK(read_json(source / "chained_into.json")[0]["cell"] == chained.filename().string());
+  bool finetuned = false;
+  for (const auto& e : fs::directory_iterator(out / "dg_acdc"))
+    if (e.path().filename().string().rfind("simsiam-b4-from-simclr-b4-ep1@ep1.full.s0-", 0) == 0)
+      finetuned = read_json(e.path() / "provenance.json")["weights_sha256"] ==
+                  sha256_file(chained / "export" / "image_encoder_epoch01.safetensors");
+  CHECK(finetuned);
+  fs::remove_all(out);
+}
+
 TEST_CASE("simsiam, byol and disiam encoders chain into dg_acdc by name and the report shows their diagnostic",
           "[cli]") {
   const fs::path out = fs::temp_directory_path() / "siamese_cli_dg";
