@@ -49,4 +49,11 @@ AutocastScope::~AutocastScope() {
   at::autocast::set_autocast_dtype(device_, was_dtype_);
 }
 
+AutocastDisabled::AutocastDisabled(c10::DeviceType device)
+    : device_(device), was_enabled_(at::autocast::is_autocast_enabled(device)) {
+  at::autocast::set_autocast_enabled(device, false);
+}
+
+AutocastDisabled::~AutocastDisabled() { at::autocast::set_autocast_enabled(device_, was_enabled_); }
+
 }  // namespace clcp

@@ -39,4 +39,19 @@ class AutocastScope {
   c10::ScalarType was_dtype_{};
 };
 
+/// Turns autocast off on `device` for its scope (restoring the outer state): code that must stay fp32 under a bf16
+/// protocol, e.g. the MinkUNet lidar tower (its hand-written sparse convolution mixes dtypes under autocast, and its
+/// bf16 accuracy is not yet tested against the dense emulation).
+class AutocastDisabled {
+ public:
+  explicit AutocastDisabled(c10::DeviceType device);
+  ~AutocastDisabled();
+  AutocastDisabled(const AutocastDisabled&) = delete;
+  AutocastDisabled& operator=(const AutocastDisabled&) = delete;
+
+ private:
+  c10::DeviceType device_;
+  bool was_enabled_;
+};
+
 }  // namespace clcp

@@ -114,7 +114,8 @@ PretrainProtocol resolve_pretrain_protocol(const PretrainOptions& o) {
   if (o.augment) set.emplace_back("data.augment", true);
   set.insert(set.end(), o.set.begin(), o.set.end());
   PretrainProtocol p = load_pretrain_protocol(o.protocol, scale, set);
-  find_method(p.method);  // an unknown method stops here, naming the known ones
+  const MethodInfo& method = find_method(p.method);  // an unknown method stops here, naming the known ones
+  if (method.check_config) method.check_config(p);  // a bad method_config too, before any cell starts
   if (!o.image_init.empty()) p.image_init = o.image_init;
   if (!o.lidar_init.empty()) p.lidar_init = o.lidar_init;
   if (o.seed) p.seeds = {*o.seed};

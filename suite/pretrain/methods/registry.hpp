@@ -53,6 +53,9 @@ struct MethodInfo {
   std::function<std::string(const nlohmann::json& last_epoch)> headline;
   /// The variants' grammar for users, e.g. "b<B>-<lin|mlp>[-fb][-aug][-shuf]" ("" → "<variant>").
   std::string variant_grammar;
+  /// Optional: checks the resolved protocol's method_config (UserError), so that `pretrain` refuses a bad one before
+  /// any cell starts; build() checks it again.
+  std::function<void(const PretrainProtocol&)> check_config;
 };
 
 /// Registers a method; a second method of the same name is a programming error (std::logic_error).

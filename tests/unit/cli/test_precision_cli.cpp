@@ -60,6 +60,43 @@ TEST_CASE("a bf16 ci-scale run gives the same bytes twice, and bf16 is in its sp
   fs::remove_all(b);
 }
 
+TEST_CASE("a bf16 CLCP pretraining (image tower in bf16, lidar tower in fp32) gives the same bytes twice", "[cli]") {
+  if (cpu_bf16_isa() == "none") {
+    WARN("SKIPPED: this CPU has neither AMX-BF16 nor AVX512-BF16");
+    return;
+  }
+  const std::string args = "pretrain --protocol clcp_a2d2 --scale ci --threads 2 --data-root " +
+                           small_synth_root().string();
+  const fs::path a = fs::temp_directory_path() / "precision_pre_a", b = fs::temp_directory_path() / "precision_pre_b";
+  fs::remove_all(a);
+  fs::remove_all(b);
+  const auto ra = run_cli(args + " --precision bf16 --out " + a.string());
+  INFO(ra.output);
+  REQUIRE(ra.exit_code == 0);
+  REQUIRE(run_cli(args + " --precision bf16 --out " + b.string()).exit_code == 0);
+  const auto r32 = run_cli(args + " --out " + b.string());
+  REQUIRE(r32.exit_code == 0);
+  std::vector<fs::path> cells;
+  for (const auto& e : fs::directory_iterator(b / "clcp_a2d2"))
+    if (fs::exists(e.path() / "spec.json")) cells.push_back(e.path());
+  REQUIRE(cells.size() == 2);  // bf16 and fp32: two cell ids
+  fs::path bf16_b, fp32_b;
+  for (const auto& c : cells)
+    (read_file(c / "spec.json").find("\"precision\":\"bf16\"") != std::string::npos ||
+             read_json(c / "spec.json").dump().find("\"precision\":\"bf16\"") != std::string::npos
+         ? bf16_b
+         : fp32_b) = c;
+  REQUIRE(!bf16_b.empty());
+  REQUIRE(!fp32_b.empty());
+  const fs::path bf16_a = a / "clcp_a2d2" / bf16_b.filename();
+  const std::string enc = "export/image_encoder_epoch01.safetensors";
+  CHECK(sha256_file(bf16_a / enc) == sha256_file(bf16_b / enc));
+  CHECK(read_file(bf16_a / "metrics.json") == read_file(bf16_b / "metrics.json"));
+  CHECK(sha256_file(bf16_b / enc) != sha256_file(fp32_b / enc));
+  fs::remove_all(a);
+  fs::remove_all(b);
+}
+
 TEST_CASE("bf16 on a CPU without AMX-BF16 or AVX512-BF16 is refused in one line by run and pretrain", "[cli]") {
   const fs::path out = fs::temp_directory_path() / "precision_refused";
   fs::remove_all(out);

@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include <fstream>
+#include <sstream>
 
 #include "cli_harness.hpp"
 #include "suite/core/fsio.hpp"
@@ -220,5 +221,40 @@ TEST_CASE("the Siamese methods refuse a bad method_config in one line", "[cli]")
   CHECK(patience.exit_code == 2);
   CHECK_THAT(patience.output, Catch::Contains("key 'method_config.collapse' needs std_floor in [0, 1)"));
   CHECK(!fs::exists(out / "byol_a2d2"));  // refused before any cell started
+  fs::remove_all(out);
+}
+
+TEST_CASE("a configured k-NN probe logs its accuracy every epoch and becomes the report's diagnostic", "[cli]") {
+  // a probe folder of the fixture's camera frames, one class per A2D2 scene
+  const fs::path out = fs::temp_directory_path() / "siamese_cli_knn", probe = out / "probe";
+  fs::remove_all(out);
+  int classes = 0;
+  for (const auto& scene : fs::directory_iterator(sc_a2d2_root() / "a2d2" / "camera_lidar_semantic")) {
+    const fs::path cam = scene.path() / "camera" / "cam_front_center";
+    if (!fs::is_directory(cam)) continue;
+    fs::create_directories(probe / scene.path().filename());
+    for (const auto& f : fs::directory_iterator(cam))
+      if (f.path().extension() == ".png") fs::copy(f.path(), probe / scene.path().filename() / f.path().filename());
+    ++classes;
+  }
+  REQUIRE(classes >= 2);
+  const std::string knn = "'{\"root\": \"" + probe.string() + "\", \"k\": 5, \"temperature\": 0.1, \"val_ratio\": 0.25}'";
+  const auto r = run_cli(sc_args("simsiam") + " --set method_config.knn_probe=" + knn + " --out " + out.string());
+  INFO(r.output);
+  REQUIRE(r.exit_code == 0);
+  CHECK_THAT(r.output, Catch::Contains("k-NN probe: " + probe.string() + " — " + std::to_string(classes) + " classes"));
+  const fs::path bundle = sc_bundle(out, "simsiam");
+  size_t lines = 0;
+  std::istringstream in(deterministic_pretrain_log(bundle));
+  for (std::string line; std::getline(in, line);) {
+    if (line.empty()) continue;
+    const auto j = nlohmann::json::parse(line);
+    CHECK(j["knn_chance"].get<double>() == Approx(1.0 / classes));
+    CHECK(j["knn_accuracy"].get<double>() >= 0);
+    CHECK(j["knn_accuracy"].get<double>() <= 1);
+    CHECK(j["diagnostic"]["name"] == "k-NN accuracy");
+    ++lines;
+  }
+  CHECK(lines == 2);
   fs::remove_all(out);
 }

@@ -1,3 +1,4 @@
+#include "models/precision.hpp"
 #include "suite/pretrain/methods/clcp/clcp_method.hpp"
 
 #include <chrono>
@@ -97,7 +98,11 @@ torch::Tensor ClcpMethod::train_loss(int64_t epoch, int64_t index, const StepKey
   t = Clock::now();
   std::vector<torch::Tensor> pts;
   for (auto& p : b.points) pts.push_back(p.to(ctx_.device));
-  const auto zl = lidar.forward(pts);
+  torch::Tensor zl;
+  {
+    AutocastDisabled fp32(ctx_.device.type());  // the lidar tower stays fp32 under a bf16 protocol (recorded)
+    zl = lidar.forward(pts);
+  }
   t_lidar_ += since(t);
   t_voxelize_ += lidar.last_timing.voxelize_s;
   t_maps_ += lidar.last_timing.maps_s;

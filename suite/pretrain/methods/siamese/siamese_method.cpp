@@ -28,6 +28,7 @@
 #include "suite/core/error.hpp"
 #include "suite/core/rng.hpp"
 #include "suite/data/view_loader.hpp"
+#include "suite/pretrain/knn_probe.hpp"
 #include "suite/pretrain/methods/registry.hpp"
 #include "suite/pretrain/methods/siamese/siamese_loss.hpp"
 #include "suite/pretrain/methods/siamese/siamese_model.hpp"
@@ -54,6 +55,7 @@ struct SiameseConfig {
   double momentum_start = 0.996, momentum_end = 1.0;  // byol
   VitOptions assistant;                               // disiam
   ViewOptions views;
+  std::optional<KnnProbeOptions> knn;                 // knn_probe (null: none)
 };
 
 Kind kind_of(const std::string& method) {
@@ -99,6 +101,24 @@ SiameseConfig parse_config(const PretrainProtocol& p) {
     s.assistant.depth = a.integer("depth");
     s.assistant.num_heads = a.integer("num_heads");
     a.finish();
+  }
+  if (c.has("knn_probe") && !c.raw("knn_probe").is_null()) {
+    auto k = c.object("knn_probe");
+    KnnProbeOptions o;
+    o.root = k.string("root");
+    o.k = k.integer("k");
+    o.temperature = k.number("temperature");
+    o.val_ratio = k.number("val_ratio");
+    k.finish();
+    if (o.k < 1 || !(o.temperature > 0) || !(o.val_ratio > 0 && o.val_ratio <= 0.5))
+      fail("{}: key 'method_config.knn_probe' needs k >= 1, temperature > 0 and val_ratio in (0, 0.5]; fix the value",
+           where);
+    o.image_size = static_cast<int>(p.image_size);
+    for (int i = 0; i < 3; ++i) {
+      o.mean_rgb[static_cast<size_t>(i)] = static_cast<float>(p.mean[static_cast<size_t>(i)]);
+      o.std_rgb[static_cast<size_t>(i)] = static_cast<float>(p.std[static_cast<size_t>(i)]);
+    }
+    s.knn = o;
   }
   {
     auto v = c.object("views");
@@ -203,14 +223,16 @@ struct StepLoss {
 class SiameseMethod final : public PretrainMethod {
  public:
   SiameseMethod(SiameseConfig cfg, SiameseModel model, std::shared_ptr<ViewLoader> train,
-                std::shared_ptr<ViewLoader> val, int64_t train_batches, int64_t val_batches, int64_t total_steps)
+                std::shared_ptr<ViewLoader> val, int64_t train_batches, int64_t val_batches, int64_t total_steps,
+                std::shared_ptr<KnnProbe> knn)
       : cfg_(std::move(cfg)),
         model_(std::move(model)),
         train_(std::move(train)),
         val_(std::move(val)),
         train_batches_(train_batches),
         val_batches_(val_batches),
-        total_steps_(total_steps) {}
+        total_steps_(total_steps),
+        knn_(std::move(knn)) {}
 
   torch::nn::Module& model() override { return *model_; }
   std::string image_encoder_prefix() const override { return "online.encoder."; }
@@ -293,6 +315,14 @@ class SiameseMethod final : public PretrainMethod {
            {"z_std_uniform", uniform},
            {"collapse_epochs", below},
            {"diagnostic", {{"name", "positive-pair accuracy"}, {"value", acc / n}, {"chance", 1.0 / (2 * B - 1)}}}};
+    if (knn_) {  // the thesis's k-NN accuracy on the online encoder's CLS embedding; then the report's diagnostic
+      const double acc_knn = knn_->accuracy([&](const torch::Tensor& x) {
+        return model_->online->encoder->forward_features(x.to(ctx_.device)).select(1, 0);
+      });
+      r["knn_accuracy"] = acc_knn;
+      r["knn_chance"] = knn_->chance();
+      r["diagnostic"] = {{"name", "k-NN accuracy"}, {"value", acc_knn}, {"chance", knn_->chance()}};
+    }
     if (below >= cfg_.patience)
       r["collapse"] = fmt::format(
           "the projections collapsed: per-dimension std of the normalised val projections {:.3g} < collapse.std_floor "
@@ -356,6 +386,7 @@ class SiameseMethod final : public PretrainMethod {
   SiameseModel model_;
   std::shared_ptr<ViewLoader> train_, val_;
   int64_t train_batches_, val_batches_, total_steps_;
+  std::shared_ptr<KnnProbe> knn_;
   MethodContext ctx_;
   std::vector<torch::Tensor> online_params_, assistant_params_;
   int64_t step_ = 0;
@@ -404,8 +435,12 @@ std::unique_ptr<PretrainMethod> build(const MethodBuild& in) {
   auto limited = [](int64_t n, int64_t limit) { return limit > 0 ? std::min(n, limit) : n; };
   const int64_t tb = limited(train->batches_per_epoch(), p.limit_train_batches);
   const int64_t vb = limited(val->batches_per_epoch(), p.limit_val_batches);
+  auto knn = cfg.knn ? std::make_shared<KnnProbe>(*cfg.knn) : nullptr;
+  if (knn)
+    spdlog::info("k-NN probe: {} — {} classes, {} bank and {} query images, k {}", cfg.knn->root.string(),
+                 knn->classes().size(), knn->bank_size(), knn->query_size(), cfg.knn->k);
   return std::make_unique<SiameseMethod>(std::move(cfg), std::move(model), std::move(train), std::move(val), tb, vb,
-                                         tb * p.epochs);
+                                         tb * p.epochs, std::move(knn));
 }
 
 // b<B>[-from-<method>-<variant>-ep<N>]: the batch, and the chained init (inits.image) when the run starts from another
@@ -437,8 +472,17 @@ std::string headline(const json& last) {
 }
 
 MethodInfo info(std::string name, std::string summary, std::string protocol) {
-  return MethodInfo{std::move(name),    std::move(summary), {"image"}, "images", std::move(protocol), build,
-                    variant_name,       parse_variant,      headline,  "b<B>[-from-<method>-<variant>-ep<N>]"};
+  return MethodInfo{std::move(name),
+                    std::move(summary),
+                    {"image"},
+                    "images",
+                    std::move(protocol),
+                    build,
+                    variant_name,
+                    parse_variant,
+                    headline,
+                    "b<B>[-from-<method>-<variant>-ep<N>]",
+                    [](const PretrainProtocol& p) { parse_config(p); }};
 }
 
 const MethodRegistration simsiam_registration{info(

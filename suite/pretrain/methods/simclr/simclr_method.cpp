@@ -259,7 +259,8 @@ const MethodRegistration registration{MethodInfo{
     [](const PretrainProtocol& p) { return fmt::format("b{}", p.batch_size); },
     parse_variant,
     headline,
-    "b<B>"}};
+    "b<B>",
+    [](const PretrainProtocol& p) { parse_config(p); }}};
 
 }  // namespace
 }  // namespace clcp::method_simclr
