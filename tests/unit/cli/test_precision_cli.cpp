@@ -16,6 +16,14 @@ using namespace clcp::test;
 namespace fs = std::filesystem;
 
 namespace {
+// The A2D2 fixture of test_pretrain_cli.cpp (same tag and arguments: rendered once per test run).
+const fs::path& pc_a2d2_root() {
+  static const fs::path root =
+      shared_synth("cli_a2d2", "--seed 5 --train-images 8 --val-images 4 --acdc-per-condition 2 --a2d2-scenes 4 "
+                               "--a2d2-frames 8");
+  return root;
+}
+
 fs::path pc_cell(const fs::path& out, const std::string& prefix) {
   for (const auto& e : fs::directory_iterator(out / "dg_acdc"))
     if (e.is_directory() && e.path().filename().string().rfind(prefix, 0) == 0 && fs::exists(e.path() / "spec.json"))
@@ -66,7 +74,7 @@ TEST_CASE("a bf16 CLCP pretraining (image tower in bf16, lidar tower in fp32) gi
     return;
   }
   const std::string args = "pretrain --protocol clcp_a2d2 --scale ci --threads 2 --data-root " +
-                           small_synth_root().string();
+                           pc_a2d2_root().string();
   const fs::path a = fs::temp_directory_path() / "precision_pre_a", b = fs::temp_directory_path() / "precision_pre_b";
   fs::remove_all(a);
   fs::remove_all(b);
@@ -103,7 +111,8 @@ TEST_CASE("bf16 on a CPU without AMX-BF16 or AVX512-BF16 is refused in one line 
   ::setenv("CLCP_CPU_BF16_ISA", "none", 1);
   const auto run = run_cli("run --protocol dg_acdc --scale ci --precision bf16 --data-root " +
                            small_synth_root().string() + " --out " + out.string());
-  const auto pre = run_cli("pretrain --protocol simclr_a2d2 --scale ci --precision bf16 --out " + out.string());
+  const auto pre = run_cli("pretrain --protocol simclr_a2d2 --scale ci --precision bf16 --data-root " +
+                           pc_a2d2_root().string() + " --out " + out.string());
   const auto bad = run_cli("run --protocol dg_acdc --scale ci --precision fp16 --data-root " +
                            small_synth_root().string() + " --out " + out.string());
   ::unsetenv("CLCP_CPU_BF16_ISA");
