@@ -125,8 +125,9 @@ TEST_CASE("a scale override of a key the protocol does not have is an error") {
 }
 
 TEST_CASE("an unknown protocol or scale names what exists") {
-  CHECK(error_of([] { load_protocol("nope", "full"); }).find("known protocols: clcp_a2d2, dg_acdc, dg_acdc_clcp") !=
-        std::string::npos);
+  CHECK(error_of([] { load_protocol("nope", "full"); })
+            .find("known protocols: byol_a2d2, clcp_a2d2, dg_acdc, dg_acdc_clcp, disiam_a2d2, simclr_a2d2, "
+                  "simsiam_a2d2, supervised_a2d2") != std::string::npos);
   CHECK(error_of([] { load_protocol("dg_acdc", "huge"); }).find("ci, full, smoke") != std::string::npos);
 }
 
