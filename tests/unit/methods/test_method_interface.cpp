@@ -252,3 +252,54 @@ TEST_CASE("every CLCP variant name parses into overrides that make the same name
   CHECK(shuf.recipe_json()["data"]["pairing"] == "shuffled");
   CHECK_FALSE(load_pretrain_protocol("clcp_a2d2", "ci").recipe_json()["data"].contains("pairing"));
 }
+
+namespace {
+// Two scalars trained on loss w + u (gradient 1 each, every step): w in the fixed-lr group, u in the scheduled one.
+struct FixedLrScalars : torch::nn::Module {
+  FixedLrScalars() {
+    w = register_parameter("w", torch::zeros({1}));
+    u = register_parameter("u", torch::zeros({1}));
+  }
+  torch::Tensor w, u;
+};
+struct FixedLrNet : torch::nn::Module {  // under "encoder." so that the loop's export finds them
+  FixedLrNet() : encoder(register_module("encoder", std::make_shared<FixedLrScalars>())), w(encoder->w), u(encoder->u) {}
+  std::shared_ptr<FixedLrScalars> encoder;
+  torch::Tensor w, u;
+};
+class FixedLrMethod final : public PretrainMethod {
+ public:
+  torch::nn::Module& model() override { return *net_; }
+  std::string image_encoder_prefix() const override { return "encoder."; }
+  std::string sample_unit() const override { return "points"; }
+  void bind(const MethodContext&) override {}
+  MethodParameters parameters() override {
+    MethodParameters p;
+    p.named = {{"encoder.u", net_->u}, {"encoder.w", net_->w}};  // optimizer order: scheduled group first, the fixed-lr group last
+    p.decay = {net_->u};
+    p.fixed_lr = {net_->w};
+    return p;
+  }
+  int64_t train_batches() const override { return 3; }
+  int64_t val_batches() const override { return 1; }
+  void set_training(bool) override {}
+  torch::Tensor train_loss(int64_t, int64_t, const StepKeys&) override { return (net_->w + net_->u).sum(); }
+  nlohmann::json validate(int64_t) override { return {{"val_loss", 0.0}}; }
+  nlohmann::json epoch_record(int64_t) override { return {{"speed", nlohmann::json::object()}}; }
+  std::shared_ptr<FixedLrNet> net_ = std::make_shared<FixedLrNet>();
+};
+}  // namespace
+
+TEST_CASE("a method's fixed-lr parameters train at the base lr while the schedule warms the others up",
+          "[methods]") {
+  test::TempDir dir;
+  FixedLrMethod m;
+  PretrainConfig c = toy_config();
+  c.epochs = 1;               // epoch 0 is the warmup epoch: the schedule's lr is warmup_start_lr 1e-4
+  c.weight_decay = 0.0;
+  const auto r = pretrain(m, c, dir.path);
+  REQUIRE(r.completed);
+  // AdamW with a constant gradient moves each step by lr·m̂/(√v̂ + eps) = lr·1/(1 + 1e-8): three steps
+  CHECK(m.net_->w.item<double>() == Approx(-3 * 1e-2).epsilon(1e-6));  // the base lr, not scheduled
+  CHECK(m.net_->u.item<double>() == Approx(-3 * 1e-4).epsilon(1e-6));  // the warmup lr
+}
