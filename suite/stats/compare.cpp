@@ -193,10 +193,25 @@ std::string verdict_of(const Estimate& d) {
 CompareResult compare(const std::vector<fs::path>& a_paths, const std::vector<fs::path>& b_paths,
                       const CompareOptions& opts) {
   const Side a = read_side("A", a_paths, opts.allow_unverified), b = read_side("B", b_paths, opts.allow_unverified);
-  if (a.fingerprint != b.fingerprint)
-    fail("compare: protocol fingerprints differ: A {} ({}) vs B {} ({}); compare bundles of the same protocol",
-         a.fingerprint, a.fingerprint_dir.string(), b.fingerprint, b.fingerprint_dir.string());
   CompareResult r;
+  if (a.fingerprint != b.fingerprint) {
+    // the one accepted difference: the training precision (absent from an fp32 recipe, models/precision.hpp)
+    auto without_precision = [](nlohmann::json recipe) {
+      std::string p = "fp32";
+      if (recipe.is_object() && recipe.contains("train") && recipe["train"].is_object()) {
+        p = recipe["train"].value("precision", p);
+        recipe["train"].erase("precision");
+      }
+      return std::make_pair(recipe, p);
+    };
+    const auto [ra, pa] = without_precision(a.by_seed.empty() ? nlohmann::json::object() : a.by_seed.begin()->second.spec.recipe);
+    const auto [rb, pb] = without_precision(b.by_seed.empty() ? nlohmann::json::object() : b.by_seed.begin()->second.spec.recipe);
+    if (a.by_seed.empty() || b.by_seed.empty() || ra != rb || pa == pb)
+      fail("compare: protocol fingerprints differ: A {} ({}) vs B {} ({}); compare bundles of the same protocol (or "
+           "of recipes that differ only in train.precision)",
+           a.fingerprint, a.fingerprint_dir.string(), b.fingerprint, b.fingerprint_dir.string());
+    r.precision_note = fmt::format("{} vs {}", pa, pb);
+  }
   r.fingerprint = a.fingerprint;
   r.options = opts;
   r.unpaired = a.not_done;
@@ -266,7 +281,7 @@ CompareResult compare(const std::vector<fs::path>& a_paths, const std::vector<fs
 nlohmann::json CompareResult::to_json() const {
   nlohmann::json conds = nlohmann::json::object();
   for (size_t c = 0; c < conditions.size(); ++c) conds[conditions[c]] = miou_conditions[c].to_json();
-  return {{"schema", "clcp-bench/compare/1"},
+  nlohmann::json j{{"schema", "clcp-bench/compare/1"},
           {"fingerprint", fingerprint},
           {"A", {{"label", a_label}, {"cells", a_cells}}},
           {"B", {{"label", b_label}, {"cells", b_cells}}},
@@ -288,11 +303,15 @@ nlohmann::json CompareResult::to_json() const {
           {"alpha", options.alpha},
           {"bootstrap", options.bootstrap.to_json()},
           {"pairing", "by seed and image id; the same resampled seeds and images for A and B"}};
+  if (!precision_note.empty()) j["precision"] = precision_note;  // only across precisions: older outputs stay
+  return j;
 }
 
 std::string CompareResult::table() const {
   std::string t;
   t += fmt::format("A: {} | B: {} | protocol fingerprint {}\n", a_label, b_label, fingerprint);
+  if (!precision_note.empty())
+    t += fmt::format("the recipes differ only in train.precision: A vs B = {}\n", precision_note);
   std::string seed_list;
   for (auto s : seeds) seed_list += fmt::format("{}{}", seed_list.empty() ? "" : " ", s);
   t += fmt::format("paired seeds: {} ({}); images: {} source, {} target\n", seeds.size(), seed_list, images_source,

@@ -44,6 +44,9 @@ struct SeedsNeeded {
 
 struct CompareResult {
   std::string fingerprint;
+  /// Set when the two sides' recipes differ only in train.precision (e.g. "fp32 vs bf16"): the one difference
+  /// compare accepts between fingerprints, so that a precision's effect is measured paired by seed and image.
+  std::string precision_note;
   std::string a_label, b_label;               ///< "<init> <mode>" of each side's runs
   std::vector<std::string> a_cells, b_cells;  ///< paired cell ids, in seed order
   std::vector<int64_t> seeds;                 ///< paired seeds
@@ -69,7 +72,7 @@ SeedsNeeded seeds_needed(double sd_a, int64_t n_a, double sd_b, int64_t n_b, con
 std::string verdict_of(const Estimate& delta);
 
 /// a_paths, b_paths: bundle folders or folders of bundles. Only finished bundles count. Throws UserError when the
-/// fingerprints differ (one line naming both), when no seed is on both sides, or when a paired run's images differ.
+/// fingerprints differ (one line naming both) other than by train.precision alone, when no seed is on both sides, or when a paired run's images differ.
 CompareResult compare(const std::vector<std::filesystem::path>& a_paths,
                       const std::vector<std::filesystem::path>& b_paths, const CompareOptions& opts);
 

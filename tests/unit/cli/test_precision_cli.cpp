@@ -32,7 +32,9 @@ fs::path pc_cell(const fs::path& out, const std::string& prefix) {
 }
 }  // namespace
 
-TEST_CASE("a bf16 ci-scale run gives the same bytes twice, and bf16 is in its spec, fingerprint and cell id", "[cli]") {
+TEST_CASE("a bf16 ci-scale run gives the same bytes twice, is in its spec, fingerprint and cell id, and compares "
+          "with fp32",
+          "[cli]") {
   if (cpu_bf16_isa() == "none") {
     WARN("SKIPPED: this CPU has neither AMX-BF16 nor AVX512-BF16 (bf16 is refused here; tested below)");
     return;
@@ -64,6 +66,13 @@ TEST_CASE("a bf16 ci-scale run gives the same bytes twice, and bf16 is in its sp
   // bf16 changes the numbers, within reason: the same tiny model learns about as much
   const auto m = read_json(ca / "metrics.json"), m32 = read_json(c32 / "metrics.json");
   CHECK(m.dump() != m32.dump());
+  // compare measures the precision's effect: the one difference it accepts between fingerprints
+  const auto cmp = run_cli("compare " + c32.string() + " " + ca.string());
+  INFO(cmp.output);
+  CHECK(cmp.exit_code == 0);
+  CHECK_THAT(cmp.output, Catch::Contains("the recipes differ only in train.precision: A vs B = fp32 vs bf16"));
+  const auto js = nlohmann::json::parse(run_cli("compare " + c32.string() + " " + ca.string() + " --json").output);
+  CHECK(js["precision"] == "fp32 vs bf16");
   fs::remove_all(a);
   fs::remove_all(b);
 }
