@@ -29,6 +29,7 @@
 #include "suite/core/rng.hpp"
 #include "suite/data/view_loader.hpp"
 #include "suite/pretrain/knn_probe.hpp"
+#include "suite/pretrain/methods/image_views.hpp"
 #include "suite/pretrain/methods/registry.hpp"
 #include "suite/pretrain/methods/siamese/siamese_loss.hpp"
 #include "suite/pretrain/methods/siamese/siamese_model.hpp"
@@ -120,25 +121,8 @@ SiameseConfig parse_config(const PretrainProtocol& p) {
     }
     s.knn = o;
   }
-  {
-    auto v = c.object("views");
-    const auto scale = v.numbers("crop_scale", 2), ratio = v.numbers("crop_ratio", 2), sigma = v.numbers("blur_sigma", 2);
-    s.views.crop_scale = {scale[0], scale[1]};
-    s.views.crop_ratio = {ratio[0], ratio[1]};
-    s.views.flip_p = v.number("flip_p");
-    s.views.jitter_p = v.number("jitter_p");
-    s.views.brightness = v.number("brightness");
-    s.views.contrast = v.number("contrast");
-    s.views.saturation = v.number("saturation");
-    s.views.hue = v.number("hue");
-    s.views.grayscale_p = v.number("grayscale_p");
-    s.views.blur_p = v.number("blur_p");
-    s.views.blur_sigma = {sigma[0], sigma[1]};
-    s.views.blur_kernel = static_cast<int>(v.integer("blur_kernel"));
-    v.finish();
-  }
+  s.views = read_view_options(c, static_cast<int>(p.image_size));
   c.finish();
-  s.views.out_size = static_cast<int>(p.image_size);
   s.assistant.img_size = p.image_size;
   if (s.projector != "simsiam" && s.projector != "byol")
     fail("{}: key 'method_config.projector.kind' is \"{}\": expected \"simsiam\" (3 BN layers) or \"byol\" (2 "
@@ -159,8 +143,6 @@ SiameseConfig parse_config(const PretrainProtocol& p) {
        s.assistant.embed_dim % s.assistant.num_heads != 0))
     fail("{}: key 'method_config.assistant' needs embed_dim, depth, num_heads >= 1 with embed_dim divisible by "
          "num_heads; fix the value", where);
-  Stream probe(0, "check");
-  draw_view(64, 64, s.views, probe);  // range checks of the view options (UserError)
   return s;
 }
 
@@ -420,17 +402,9 @@ std::unique_ptr<PretrainMethod> build(const MethodBuild& in) {
     sd[c] = static_cast<float>(p.std[c]);
   }
   const int64_t rows = p.batch_size / in.world;
-  auto frames = [&](const std::string& name) {
-    if (in.data->a2d2) return frames_of(a2d2_split(*in.data->a2d2, name));
-    FrameSplit f;
-    f.name = name;
-    f.root = in.data->images->root;
-    f.frames = in.data->images->split(name);
-    return f;
-  };
-  auto train = std::make_shared<ViewLoader>(frames("train"), cfg.views, mean, sd, PairMode::kTrain, in.seed,
+  auto train = std::make_shared<ViewLoader>(image_frames(in, "train"), cfg.views, mean, sd, PairMode::kTrain, in.seed,
                                             p.batch_size, PairRows{in.rank * rows, rows}, cfg.views_per_frame);
-  auto val = std::make_shared<ViewLoader>(frames("val"), cfg.views, mean, sd, PairMode::kVal, in.seed, p.batch_size,
+  auto val = std::make_shared<ViewLoader>(image_frames(in, "val"), cfg.views, mean, sd, PairMode::kVal, in.seed, p.batch_size,
                                           PairRows{}, cfg.views_per_frame);
   auto limited = [](int64_t n, int64_t limit) { return limit > 0 ? std::min(n, limit) : n; };
   const int64_t tb = limited(train->batches_per_epoch(), p.limit_train_batches);
