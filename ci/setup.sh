@@ -2,7 +2,8 @@
 # Installs what clcp-bench needs on a fresh Debian 12 machine and builds it (Release, build/release):
 #   1. Debian packages from ci/apt-packages.txt (skipped when all are installed),
 #   2. a virtual environment build/venv with the pinned PyPI packages of ci/requirements.txt (the torch wheel
-#      provides LibTorch; the first install downloads several GB, later ones come from pip's cache),
+#      provides LibTorch; each install downloads several GB: pip's cache is off, so those GB are not kept twice on a
+#      disk the tests also need — docs/testing.md#disk),
 #   3. the test-only oracle environments (build/oracle-venv, build/albu-venv) — only when the tests are built (no
 #      targets given) or for `none`; the quickstart neither needs nor installs them,
 #   4. CMake configure + build with Ninja and ccache: the targets given as arguments (the quickstart builds only
@@ -35,7 +36,7 @@ stamp=build/venv/.requirements.sha256
 want=$(sha256sum ci/requirements.txt | cut -d' ' -f1)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   say "installing pinned PyPI packages into build/venv (torch provides LibTorch; first time: several GB)"
-  build/venv/bin/pip install -q --disable-pip-version-check -r ci/requirements.txt
+  build/venv/bin/pip install -q --no-cache-dir --disable-pip-version-check -r ci/requirements.txt
   echo "$want" > "$stamp"
 else
   say "PyPI packages: up to date"
@@ -58,7 +59,7 @@ oracle_venv() {
   want=$(cat "${reqs[@]}" | sha256sum | cut -d' ' -f1)
   [ "$(cat "$stamp" 2>/dev/null)" = "$want" ] && return 0
   say "installing $what ($req) into $dir"
-  if "$dir/bin/pip" install -q --disable-pip-version-check "$@" -r "$req"; then
+  if "$dir/bin/pip" install -q --no-cache-dir --disable-pip-version-check "$@" -r "$req"; then
     echo "$want" > "$stamp"
   else
     say "WARNING: installing $what failed; the tests that need it will skip"

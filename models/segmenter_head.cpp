@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "models/attention.hpp"
 #include "models/init.hpp"
 #include "suite/core/error.hpp"
 
@@ -19,7 +20,7 @@ torch::Tensor MhaImpl::forward(const torch::Tensor& x) {
   const int64_t B = x.size(0), N = x.size(1), C = x.size(2);
   auto qkv = torch::linear(x, in_proj_weight, in_proj_bias).view({B, N, 3, num_heads, C / num_heads})
                  .permute({2, 0, 3, 1, 4});  // [3,B,h,N,d]
-  auto y = at::scaled_dot_product_attention(qkv[0], qkv[1], qkv[2]);
+  auto y = attention(qkv[0], qkv[1], qkv[2]);
   return torch::linear(y.transpose(1, 2).reshape({B, N, C}), out_proj->weight, out_proj->bias);
 }
 

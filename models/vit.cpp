@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "models/attention.hpp"
 #include "models/init.hpp"
 #include "suite/core/error.hpp"
 
@@ -28,7 +29,7 @@ torch::Tensor VitAttentionImpl::forward(const torch::Tensor& x) {
   const int64_t B = x.size(0), N = x.size(1), C = x.size(2);
   auto qkv_out = torch::linear(x, qkv->weight, qkv->bias).view({B, N, 3, num_heads, C / num_heads})
                      .permute({2, 0, 3, 1, 4});  // [3,B,h,N,d]
-  auto y = at::scaled_dot_product_attention(qkv_out[0], qkv_out[1], qkv_out[2]);  // scale = d^-½ (timm default)
+  auto y = attention(qkv_out[0], qkv_out[1], qkv_out[2]);  // scale = d^-½ (timm default)
   y = y.transpose(1, 2).reshape({B, N, C});
   return torch::linear(y, proj->weight, proj->bias);
 }

@@ -53,8 +53,12 @@ PretrainCheckpoint save_pretrain_checkpoint(const fs::path& dir, int64_t epoch, 
                                           {"epoch", epoch},
                                           {"weights", f.weights.filename().string()},
                                           {"state", f.state.filename().string()}});
-  static const std::regex re(R"(epoch_(\d+)(\.state)?\.safetensors)");
-  prune(dir, re, epoch, keep_epochs);
+  // A kept epoch keeps its weights; its AdamW state (twice the weights) only ever serves a resume, which starts from
+  // the newest epoch, so older states go.
+  static const std::regex weights_re(R"(epoch_(\d+)\.safetensors)");
+  static const std::regex state_re(R"(epoch_(\d+)\.state\.safetensors)");
+  prune(dir, weights_re, epoch, keep_epochs);
+  prune(dir, state_re, epoch, {});
   return f;
 }
 

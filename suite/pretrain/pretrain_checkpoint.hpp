@@ -12,7 +12,8 @@
 //                                             stripped, as the thesis's extract_image_encoder.py), loadable by the
 //                                             importer (--init) and by timm; metadata {"format":
 //                                             "clcp-bench/encoder/1", "epoch", "pretrain_cell", "fingerprint"}
-// Retention: the checkpoints and exports of `keep_epochs` and of the newest epoch are kept, older others pruned.
+// Retention: the weights and exports of `keep_epochs` and of the newest epoch are kept, older others pruned; only the
+// newest epoch keeps its optimiser state (a resume starts from the newest, and the state is twice the weights).
 #pragma once
 #include <torch/torch.h>
 

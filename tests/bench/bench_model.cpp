@@ -2,11 +2,14 @@
 // mmseg): ci/bench.sh runs both with the same thread count and writes the side-by-side table.
 //
 //   gemm_{fp32,bf16}/2048   torch::mm of two 2048×2048 matrices: the machine's measured GEMM rate (FLOP/s)
-//   forward/{fp32,bf16}     Segmenter ViT-S/16 + mask head, eval, no grad, batch 8 at 224² → images/s
-//   train_step/{fp32,bf16}  train mode: forward, mmseg CE loss (logits upsampled to 224², ignore 255), backward
+//   forward/{fp32,bf16,amp} Segmenter ViT-S/16 + mask head, eval, no grad, batch 8 at 224² → images/s
+//   train_step/{…}          train mode: forward, mmseg CE loss (logits upsampled to 224², ignore 255), backward
 //   slide/1024x2048/bw{1,8} slide inference (224 / stride 168, 72 windows) of one 1024×2048 frame, bw = windows per
 //                           forward (mmseg runs 1; our default is 8)
-// bf16 = the model and inputs converted to bfloat16 (no autocast), run only when the CPU has avx512_bf16 or AMX.
+// bf16 = the model and inputs converted to bfloat16 (no autocast); amp = what `train.precision: "bf16"` runs: fp32
+// weights and inputs, the forward under AutocastScope (models/precision.hpp), the loss on fp32 logits — the
+// counterpart of torch.autocast("cpu", dtype=torch.bfloat16) in bench_torch.py. Both only when the CPU has
+// avx512_bf16 or AMX.
 // Threads: CLCP_BENCH_THREADS (default 2). FLOP rates: counters "FLOP/s" (GEMM) and "images/s" / "frames/s".
 #include <benchmark/benchmark.h>
 #include <torch/torch.h>
@@ -15,6 +18,7 @@
 #include <fstream>
 #include <string>
 
+#include "models/precision.hpp"
 #include "models/segmenter.hpp"
 #include "suite/core/rng.hpp"
 #include "suite/eval/slide.hpp"
@@ -58,22 +62,32 @@ void BM_gemm(benchmark::State& state, torch::Dtype dtype) {
 BENCHMARK_CAPTURE(BM_gemm, fp32, torch::kFloat32)->Name("gemm_fp32")->Arg(2048)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK_CAPTURE(BM_gemm, bf16, torch::kBFloat16)->Name("gemm_bf16")->Arg(2048)->Unit(benchmark::kMillisecond)->UseRealTime();
 
-void BM_forward(benchmark::State& state, torch::Dtype dtype) {
-  if (dtype == torch::kBFloat16 && !cpu_has_bf16()) return state.SkipWithError("no avx512_bf16/amx on this CPU");
+// amp: fp32 model and inputs, bf16 autocast around the forward (the product's bf16 precision).
+void BM_forward(benchmark::State& state, torch::Dtype dtype, bool amp) {
+  if ((amp || dtype == torch::kBFloat16) && !cpu_has_bf16())
+    return state.SkipWithError("no avx512_bf16/amx on this CPU");
   torch::set_num_threads(threads());
   auto model = make_model(dtype);
   model->eval();
   const auto x = randn({8, 3, 224, 224}, 3).to(dtype);
   torch::NoGradGuard no_grad;
-  model->forward(x);  // warm-up (allocator, oneDNN primitive caches)
-  for (auto _ : state) benchmark::DoNotOptimize(model->forward(x));
+  const Precision p = amp ? Precision::kBf16 : Precision::kFp32;
+  auto run = [&] {
+    AutocastScope scope(p, c10::DeviceType::CPU);
+    return model->forward(x);
+  };
+  run();  // warm-up (allocator, oneDNN primitive caches)
+  for (auto _ : state) benchmark::DoNotOptimize(run());
   state.counters["images/s"] = benchmark::Counter(8, benchmark::Counter::kIsIterationInvariantRate);
 }
-BENCHMARK_CAPTURE(BM_forward, fp32, torch::kFloat32)->Name("forward/fp32")->Unit(benchmark::kMillisecond)->UseRealTime();
-BENCHMARK_CAPTURE(BM_forward, bf16, torch::kBFloat16)->Name("forward/bf16")->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK_CAPTURE(BM_forward, fp32, torch::kFloat32, false)->Name("forward/fp32")->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK_CAPTURE(BM_forward, bf16, torch::kBFloat16, false)->Name("forward/bf16")->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK_CAPTURE(BM_forward, amp, torch::kFloat32, true)->Name("forward/amp")->Unit(benchmark::kMillisecond)->UseRealTime();
 
-void BM_train_step(benchmark::State& state, torch::Dtype dtype) {
-  if (dtype == torch::kBFloat16 && !cpu_has_bf16()) return state.SkipWithError("no avx512_bf16/amx on this CPU");
+void BM_train_step(benchmark::State& state, torch::Dtype dtype, bool amp) {
+  if ((amp || dtype == torch::kBFloat16) && !cpu_has_bf16())
+    return state.SkipWithError("no avx512_bf16/amx on this CPU");
+  const Precision p = amp ? Precision::kBf16 : Precision::kFp32;
   torch::set_num_threads(threads());
   auto model = make_model(dtype);
   model->train();
@@ -84,7 +98,12 @@ void BM_train_step(benchmark::State& state, torch::Dtype dtype) {
   auto run = [&] {
     model->set_drop_path_key(0, step++);
     model->zero_grad();
-    auto loss = seg_cross_entropy(model->forward(x).to(torch::kFloat32), labels);
+    torch::Tensor logits;
+    {
+      AutocastScope scope(p, c10::DeviceType::CPU);
+      logits = model->forward(x);
+    }
+    auto loss = seg_cross_entropy(logits.to(torch::kFloat32), labels);
     loss.backward();
     return loss;
   };
@@ -92,8 +111,9 @@ void BM_train_step(benchmark::State& state, torch::Dtype dtype) {
   for (auto _ : state) benchmark::DoNotOptimize(run());
   state.counters["images/s"] = benchmark::Counter(8, benchmark::Counter::kIsIterationInvariantRate);
 }
-BENCHMARK_CAPTURE(BM_train_step, fp32, torch::kFloat32)->Name("train_step/fp32")->Unit(benchmark::kMillisecond)->UseRealTime();
-BENCHMARK_CAPTURE(BM_train_step, bf16, torch::kBFloat16)->Name("train_step/bf16")->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK_CAPTURE(BM_train_step, fp32, torch::kFloat32, false)->Name("train_step/fp32")->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK_CAPTURE(BM_train_step, bf16, torch::kBFloat16, false)->Name("train_step/bf16")->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK_CAPTURE(BM_train_step, amp, torch::kFloat32, true)->Name("train_step/amp")->Unit(benchmark::kMillisecond)->UseRealTime();
 
 void BM_slide(benchmark::State& state) {
   torch::set_num_threads(threads());

@@ -3,7 +3,8 @@
 Usage: python bench_table.py CLCP.json TORCH.json
 CLCP.json: Google Benchmark JSON of tests/bench/bench_model.cpp; TORCH.json: tests/parity/bench_torch.py's output.
 Columns: clcp-bench and PyTorch throughput, the ratio clcp-bench / PyTorch, and each side's achieved FLOP/s as a
-fraction of its own measured GEMM rate in the case's dtype (gemm_fp32/2048 or gemm_bf16/2048; FLOPs per iteration
+fraction of its own measured GEMM rate in the case's dtype (gemm_fp32/2048, or gemm_bf16/2048 for bf16 and bf16
+autocast "amp"; FLOPs per iteration
 counted by PyTorch's torch.utils.flop_counter on the same model: matmuls and convolutions only).
 """
 import json
@@ -25,15 +26,17 @@ def main(clcp_path, torch_path):
         return b['real_time'] * unit[b['time_unit']]
 
     def gemm(results, name):  # the GEMM rate of the case's dtype (fp32 if bf16 was not measured)
-        b = results.get('gemm_bf16/2048') if name.endswith('bf16') else None
+        b = results.get('gemm_bf16/2048') if name.endswith(('bf16', 'amp')) else None
         return (b or results['gemm_fp32/2048'])['FLOP/s']
 
     rows = [('gemm_fp32/2048', 'fp32 GEMM 2048² (torch::mm / torch.mm)', 'GFLOP/s', 1e-9),
             ('gemm_bf16/2048', 'bf16 GEMM 2048² (torch::mm / torch.mm)', 'GFLOP/s', 1e-9)]
     rows += [('forward/fp32', 'forward, batch 8, 224², fp32', 'images/s', 1),
              ('forward/bf16', 'forward, batch 8, 224², bf16', 'images/s', 1),
+             ('forward/amp', 'forward, batch 8, 224², bf16 autocast (fp32 weights)', 'images/s', 1),
              ('train_step/fp32', 'forward + loss + backward, batch 8, fp32', 'images/s', 1),
              ('train_step/bf16', 'forward + loss + backward, batch 8, bf16', 'images/s', 1),
+             ('train_step/amp', 'forward + loss + backward, batch 8, bf16 autocast (fp32 weights)', 'images/s', 1),
              ('slide/1024x2048/bw1', 'slide inference 1024×2048 (72 windows), 1 window per forward', 'frames/s', 1),
              ('slide/1024x2048/bw8', 'slide inference 1024×2048, 8 windows per forward (ours only)', 'frames/s', 1)]
     print('| case | clcp-bench | PyTorch | clcp-bench / PyTorch | clcp-bench % of GEMM rate | PyTorch % of GEMM rate |')

@@ -2,10 +2,12 @@
 
 The model is the parity oracle's (slide_oracle.build_model): timm ViT-S/16 + mmseg 1.2.2 SegmenterMaskTransformerHead
 in mmseg's EncoderDecoder, random init. Same cases and names as bench_model.cpp:
-  gemm_{fp32,bf16}/2048, forward/{fp32,bf16} (model._forward, batch 8, 224², eval, no_grad),
-  train_step/{fp32,bf16} (model.loss — mmseg's CE on logits upsampled to 224², ignore 255 — then backward),
+  gemm_{fp32,bf16}/2048, forward/{fp32,bf16,amp} (model._forward, batch 8, 224², eval, no_grad),
+  train_step/{fp32,bf16,amp} (model.loss — mmseg's CE on logits upsampled to 224², ignore 255 — then backward),
   slide/1024x2048/bw1 (EncoderDecoder.slide_inference: mmseg runs one window per forward).
-bf16 = model and inputs converted to bfloat16 (no autocast), as on the C++ side.
+bf16 = model and inputs converted to bfloat16 (no autocast), as on the C++ side; amp = fp32 model and inputs under
+torch.autocast("cpu", dtype=torch.bfloat16) (for train_step: the forward and mmseg's loss inside it, as an mmseg
+AmpOptimWrapper loop runs them).
 
 Usage: python bench_torch.py OUT.json [--threads N] [--min-time S]
 Prints one line per case and writes {"context": {...}, "benchmarks": [{"name", "real_time_s", <rate>}]}.
@@ -62,7 +64,10 @@ def main():
 
     n = 2048
     dtypes = [('fp32', torch.float32)] + ([('bf16', torch.bfloat16)] if cpu_has_bf16() else [])
-    for tag, dtype in dtypes:
+    gemm_dtypes = dtypes
+    # amp: fp32 weights, bf16 autocast (measured against the bf16 GEMM rate)
+    dtypes = dtypes + ([('amp', torch.float32)] if cpu_has_bf16() else [])
+    for tag, dtype in gemm_dtypes:
         x, y = torch.randn(n, n).to(dtype), torch.randn(n, n).to(dtype)
         t, k = timeit(lambda: torch.mm(x, y), a.min_time)
         record(f'gemm_{tag}/2048', t, k, 'FLOP/s', 2.0 * n ** 3)
@@ -70,7 +75,8 @@ def main():
     for tag, dtype in dtypes:
         model = build_model().to(dtype).eval()
         inputs = torch.randn(8, 3, 224, 224).to(dtype)
-        with torch.no_grad():
+        amp = torch.autocast('cpu', dtype=torch.bfloat16, enabled=(tag == 'amp'))
+        with torch.no_grad(), amp:
             with FlopCounterMode(display=False) as fc:
                 model._forward(inputs)
             t, k = timeit(lambda: model._forward(inputs), a.min_time)
@@ -86,7 +92,8 @@ def main():
 
         def step():
             model.zero_grad()
-            loss = model.loss(inputs, samples)['decode.loss_ce']
+            with torch.autocast('cpu', dtype=torch.bfloat16, enabled=(tag == 'amp')):
+                loss = model.loss(inputs, samples)['decode.loss_ce']
             loss.float().backward()
 
         with FlopCounterMode(display=False) as fc:

@@ -84,8 +84,12 @@ TEST_CASE("two pretraining runs give the same epoch metrics and exported encoder
   CHECK(log_a == clcp::test::deterministic_pretrain_log(b.path));
   CHECK(std::count(log_a.begin(), log_a.end(), '\n') == 2);
   CHECK(sha256_file(encoder_export_path(a.path, 1)) == sha256_file(encoder_export_path(b.path, 1)));
-  // epoch 0 is kept (keep_epochs), epoch 1 is the newest
+  // epoch 0 is kept (keep_epochs): its export and weights, not its AdamW state (only the newest epoch's serves a resume)
   CHECK(fs::exists(encoder_export_path(a.path, 0)));
+  CHECK(fs::exists(a.path / "checkpoints" / "epoch_00.safetensors"));
+  CHECK_FALSE(fs::exists(a.path / "checkpoints" / "epoch_00.state.safetensors"));
+  CHECK(fs::exists(a.path / "checkpoints" / "epoch_01.state.safetensors"));
+  fs::remove_all(b.path);  // each of these folders holds ~1 GB of checkpoints; the disk may be shared
   const auto first = nlohmann::json::parse(log_a.substr(0, log_a.find('\n')));
   CHECK(first["chance_loss"].get<double>() == Approx(std::log(2.0)));
   CHECK(first["lr"].get<double>() == Approx(1e-6));

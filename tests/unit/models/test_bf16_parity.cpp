@@ -1,8 +1,9 @@
 // bf16 autocast (models/precision.hpp): our ViT-S/16 and Segmenter forward under AutocastScope(bf16) against our fp32
 // forward and against timm's ViT and the mmseg head re-statement of test_timm_parity.cpp run under PyTorch's
-// torch.autocast("cpu", dtype=torch.bfloat16) on the same weights and inputs. Tolerances are relative to the largest
+// torch.autocast("cpu", dtype=torch.bfloat16) on the same weights and inputs (timm's attention unfused in bf16, as ours
+// on the CPU: models/attention.hpp). Tolerances are relative to the largest
 // fp32 output (bf16 keeps 8 mantissa bits: 2^-8 ≈ 0.4 % per rounding); the measured figures are printed. Segmenter: the
-// argmax over the 19 classes agrees with fp32 on ≥ 95 % of the pixels (measured 97.7 %).
+// argmax over the 19 classes agrees with fp32 on ≥ 95 % of the pixels (measured 96.2 % with the unfused bf16 attention).
 #include <catch2/catch.hpp>
 
 #include <ATen/autocast_mode.h>
@@ -37,6 +38,10 @@ sd = {k: v.contiguous() for k, v in vit.state_dict().items() if not k.startswith
 x = torch.randn(2, 3, 224, 224, generator=gen)
 with torch.no_grad():
     fp32 = vit.forward_features(x)
+    # in bf16 on the CPU our attention is the unfused form (models/attention.hpp): timm's fused_attn=False path
+    for m in vit.modules():
+        if hasattr(m, 'fused_attn'):
+            m.fused_attn = False
     with torch.autocast('cpu', dtype=torch.bfloat16):
         bf16 = vit.forward_features(x)
 save_file(sd, out + '/vit.safetensors')
