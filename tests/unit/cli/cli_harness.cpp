@@ -167,7 +167,17 @@ SharedRun shared_run(const std::string& tag, const std::string& args) {
 fs::path private_copy(const fs::path& shared, const std::string& name) {
   const fs::path dir = fs::temp_directory_path() / name;
   fs::remove_all(dir);
-  fs::copy(shared, dir, fs::copy_options::recursive);
+  fs::create_directories(dir);
+  for (const auto& e : fs::recursive_directory_iterator(shared)) {
+    const fs::path to = dir / fs::relative(e.path(), shared);
+    if (e.is_directory()) {
+      fs::create_directories(to);
+      continue;
+    }
+    std::error_code ec;  // the disk may be shared with other jobs: link what is big and only ever replaced whole
+    if (e.path().extension() == ".safetensors") fs::create_hard_link(e.path(), to, ec);
+    if (e.path().extension() != ".safetensors" || ec) fs::copy_file(e.path(), to);
+  }
   return dir;
 }
 

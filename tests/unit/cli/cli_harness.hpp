@@ -30,6 +30,9 @@ struct SharedRun {
 };
 SharedRun shared_run(const std::string& tag, const std::string& args);
 /// A copy of `shared` in this test process's own scratch folder (fs::temp_directory_path() / name), replacing any.
+/// Its .safetensors files (checkpoints and exports, hundreds of MB) are hard links, not copies: clcp-bench replaces a
+/// file by writing a new one and renaming it over the old name, which never writes through a link, and a test must
+/// not edit such a file in place (the shared one would change).
 std::filesystem::path private_copy(const std::filesystem::path& shared, const std::string& name);
 
 /// A small embedded data set shared by the CLI tests (rendered once per test run).
