@@ -40,7 +40,7 @@ rm -rf test-tmp slurm-test
 # clcp-bench gate --tier exact against baselines/regression/, then against this build's own recording) and the
 # tests labelled "slurm": a real one-node Slurm installed and started by tests/slurm/cluster.sh (root only; they
 # skip visibly otherwise).
-# The suite's scratch folders peak at about 8 GB (docs/testing.md#disk); say what the disk has, so a run that fills
+# The suite's scratch folders peak at about 7 GB (docs/testing.md#disk); say what the disk has, so a run that fills
 # it reads as that.
 df -h . | awk 'NR==2 {printf "[test] disk: %s free of %s before the tests\n", $4, $2}' >&2
 rc=0
